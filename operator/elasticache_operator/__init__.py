@@ -1,0 +1,6 @@
+"""elasticache-operator: RedisCluster custom resources as Amazon ElastiCache replication groups."""
+
+API_GROUP = "redis.elasticache-operator.io"
+API_VERSION = "v1alpha1"
+PLURAL = "redisclusters"
+KIND = "RedisCluster"

@@ -1,0 +1,85 @@
+"""What AWS reports about a replication group, reduced to what the operator compares and shows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    host: str
+    reader_host: str
+    port: int
+
+
+@dataclass(frozen=True)
+class ObservedGroup:
+    group_id: str
+    arn: str
+    status: str
+    node_type: str
+    engine: str
+    engine_version: str | None
+    port: int | None
+    sharded: bool
+    num_shards: int
+    replicas_per_shard: int
+    automatic_failover: bool
+    snapshot_retention_days: int
+    slow_log_enabled: bool
+    endpoints: Endpoints | None
+    member_clusters: tuple[str, ...] = ()
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+def observed_group(group: dict[str, Any], engine_version: str | None, tags: dict[str, str]) -> ObservedGroup:
+    """From one DescribeReplicationGroups entry, plus what it does not carry: the engine
+    version (from DescribeCacheClusters of a member) and the tags (ListTagsForResource)."""
+    node_groups = group.get("NodeGroups") or []
+    sharded = bool(group.get("ClusterEnabled"))
+    members = group.get("MemberClusters") or []
+    if node_groups and node_groups[0].get("NodeGroupMembers"):
+        replicas = len(node_groups[0]["NodeGroupMembers"]) - 1
+    else:
+        replicas = max(len(members) // max(len(node_groups), 1) - 1, 0)
+    return ObservedGroup(
+        group_id=group["ReplicationGroupId"],
+        arn=group.get("ARN", ""),
+        status=group.get("Status", "unknown"),
+        node_type=group.get("CacheNodeType", ""),
+        engine=group.get("Engine", "redis"),
+        engine_version=engine_version,
+        port=_port(group, node_groups, sharded),
+        sharded=sharded,
+        num_shards=len(node_groups) or 1,
+        replicas_per_shard=replicas,
+        automatic_failover=group.get("AutomaticFailover") in ("enabled", "enabling"),
+        snapshot_retention_days=int(group.get("SnapshotRetentionLimit") or 0),
+        slow_log_enabled=any(
+            c.get("LogType") == "slow-log" and c.get("Status") not in ("disabling", "error")
+            for c in group.get("LogDeliveryConfigurations") or []
+        ),
+        endpoints=_endpoints(group, node_groups, sharded),
+        member_clusters=tuple(members),
+        tags=dict(tags),
+    )
+
+
+def _port(group: dict[str, Any], node_groups: list[dict[str, Any]], sharded: bool) -> int | None:
+    endpoint = _primary(group, node_groups, sharded)
+    return int(endpoint["Port"]) if endpoint and endpoint.get("Port") else None
+
+
+def _primary(group: dict[str, Any], node_groups: list[dict[str, Any]], sharded: bool) -> dict[str, Any] | None:
+    if sharded:
+        return group.get("ConfigurationEndpoint")
+    return node_groups[0].get("PrimaryEndpoint") if node_groups else None
+
+
+def _endpoints(group: dict[str, Any], node_groups: list[dict[str, Any]], sharded: bool) -> Endpoints | None:
+    primary = _primary(group, node_groups, sharded)
+    if not primary or not primary.get("Address"):
+        return None
+    reader = "" if sharded else (node_groups[0].get("ReaderEndpoint") or {}).get("Address", "")
+    return Endpoints(host=primary["Address"], reader_host=reader, port=int(primary.get("Port") or 0))

@@ -1,0 +1,158 @@
+"""The RedisCluster spec as the operator understands it.
+
+It mirrors ``crds/redisclusters.yaml`` (a test keeps the two in step) and enforces the
+same cross-field and transition rules as the CRD's CEL validations, so that an API
+server without CEL, or an object that slipped past admission, is refused here too.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic.alias_generators import to_camel
+
+NODE_TYPE_PATTERN = r"^cache\.[a-z0-9]+\.[a-z0-9]+$"
+ENGINE_VERSION_PATTERN = r"^[0-9]+\.[0-9]+(\.[0-9]+)?$"
+K8S_NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+SECRET_KEY_PATTERN = r"^[-._a-zA-Z0-9]+$"
+
+DEFAULT_ENGINE_VERSIONS = {"redis": "6.2", "valkey": "8.0"}
+MAX_USER_TAGS = 40  # AWS allows 50 tags per resource; the operator reserves room for its own.
+
+AUTH_TOKEN_MIN, AUTH_TOKEN_MAX = 16, 128
+AUTH_TOKEN_SPECIALS = "!&#$^<>-"
+
+
+class SpecModel(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True
+    )
+
+
+class SecretKeyRef(SpecModel):
+    name: str = Field(min_length=1, max_length=253, pattern=K8S_NAME_PATTERN)
+    key: str = Field(min_length=1, max_length=253, pattern=SECRET_KEY_PATTERN)
+
+
+class PasswordSource(SpecModel):
+    secret_key_ref: SecretKeyRef
+
+
+class Logging(SpecModel):
+    disabled: bool = False
+    format: Literal["json", "text"] = "json"
+    retention_days: Literal[
+        1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653
+    ] = 90
+
+
+class Accessibility(SpecModel):
+    accessibility_mode: Literal["vpc", "scoping-workloads-in-vpc"] = "vpc"
+
+
+class RedisClusterSpec(SpecModel):
+    instance_size: str = Field(pattern=NODE_TYPE_PATTERN)
+    default_user_password: PasswordSource
+    engine: Literal["redis", "valkey"] = "redis"
+    engine_version: str | None = Field(default=None, pattern=ENGINE_VERSION_PATTERN)
+    enable_sharding: bool = False
+    num_shards: int = Field(default=1, ge=1, le=500)
+    num_replica_nodes: int = Field(default=0, ge=0, le=5)
+    enable_automatic_failover: bool = False
+    port: int = Field(default=6379, ge=1024, le=65535)
+    automated_backup_retention_days: int = Field(default=0, ge=0, le=35)
+    logging: Logging = Logging()
+    accessibility: Accessibility = Accessibility()
+    tags: dict[str, Annotated[str, Field(max_length=256)]] = Field(default_factory=dict, max_length=MAX_USER_TAGS)
+    deletion_policy: Literal["Delete", "Retain", "Snapshot"] = "Snapshot"
+    connection_secret_name: str | None = Field(
+        default=None, min_length=1, max_length=253, pattern=K8S_NAME_PATTERN
+    )
+
+    @model_validator(mode="after")
+    def _cross_field_rules(self) -> RedisClusterSpec:
+        for problem in cross_field_problems(self):
+            raise ValueError(problem)
+        return self
+
+    @property
+    def effective_engine_version(self) -> str:
+        return self.engine_version or DEFAULT_ENGINE_VERSIONS[self.engine]
+
+    @property
+    def automatic_failover(self) -> bool:
+        """Cluster mode enabled always fails over automatically (AWS requires it)."""
+        return self.enable_sharding or self.enable_automatic_failover
+
+    def secret_name(self, cluster_name: str) -> str:
+        return self.connection_secret_name or f"{cluster_name}-redis"
+
+
+def cross_field_problems(spec: RedisClusterSpec) -> list[str]:
+    """The rules the CRD states as CEL on the spec; messages match the CRD's."""
+    problems = []
+    if spec.num_shards > 1 and not spec.enable_sharding:
+        problems.append("numShards greater than 1 requires enableSharding: true")
+    if spec.enable_sharding and spec.num_replica_nodes < 1:
+        problems.append("a sharded cluster needs numReplicaNodes of at least 1")
+    if spec.enable_automatic_failover and spec.num_replica_nodes < 1:
+        problems.append("enableAutomaticFailover needs numReplicaNodes of at least 1")
+    if not spec.logging.disabled and spec.engine == "redis" and _major(spec.effective_engine_version) < 6:
+        problems.append("slow-log delivery needs engineVersion 6.0 or later; set logging.disabled: true")
+    if any(k.lower().startswith("aws:") or k.startswith(OWNERSHIP_TAG_PREFIX) for k in spec.tags):
+        problems.append("tag keys starting with aws: or elasticache-operator.io/ are reserved")
+    if any(not 1 <= len(k) <= 128 for k in spec.tags):
+        problems.append("tag keys must be 1 to 128 characters long")
+    return problems
+
+
+def transition_problems(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """The CRD's `self == oldSelf` rules, on raw specs (defaults already applied by the API server)."""
+    problems = []
+    if old.get("enableSharding", False) != new.get("enableSharding", False):
+        problems.append("enableSharding cannot be changed after creation")
+    if old.get("enableSharding", False) and old.get("numReplicaNodes", 0) != new.get("numReplicaNodes", 0):
+        problems.append("numReplicaNodes cannot be changed once sharding is enabled")
+    if old.get("port", 6379) != new.get("port", 6379):
+        problems.append("port cannot be changed after creation")
+    if old.get("engine", "redis") != new.get("engine", "redis"):
+        problems.append("engine cannot be changed after creation")
+    return problems
+
+
+OWNERSHIP_TAG_PREFIX = "elasticache-operator.io/"
+
+
+def _major(version: str) -> int:
+    return int(version.split(".", 1)[0])
+
+
+def parse_spec(raw: dict[str, Any]) -> RedisClusterSpec:
+    return RedisClusterSpec.model_validate(raw)
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """One line a user can act on, naming each field by its path in the manifest."""
+    parts = []
+    for item in error.errors():
+        path = ".".join(str(p) for p in item["loc"])
+        message = str(item["msg"]).removeprefix("Value error, ")
+        parts.append(f"spec.{path}: {message}" if path else message)
+    return "; ".join(parts)
+
+
+def auth_token_problem(token: str) -> str | None:
+    """Why AWS would refuse this AuthToken at CreateReplicationGroup, or None if it would not."""
+    if not AUTH_TOKEN_MIN <= len(token) <= AUTH_TOKEN_MAX:
+        return f"must be {AUTH_TOKEN_MIN} to {AUTH_TOKEN_MAX} characters long, not {len(token)}"
+    for char in token:
+        if not (" " <= char <= "~"):
+            return f"contains a character that is not printable ASCII ({char!r})"
+        if not char.isalnum() and char not in AUTH_TOKEN_SPECIALS:
+            return (
+                f"contains {char!r}; of the special characters ElastiCache allows only "
+                f"{' '.join(AUTH_TOKEN_SPECIALS)}"
+            )
+    return None
+
