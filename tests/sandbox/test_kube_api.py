@@ -1,0 +1,240 @@
+"""The Kubernetes API stand-in behaves as kube-apiserver does where the operator relies on it."""
+
+import base64
+import json
+import uuid
+
+import requests
+
+RC = "/apis/redis.elasticache-operator.io/v1alpha1"
+
+
+def unique(prefix="obj"):
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def make_namespace(api):
+    name = unique("ns")
+    status, _ = api.post("/api/v1/namespaces", {"metadata": {"name": name}})
+    assert status == 201
+    return name
+
+
+def make_cluster(api, namespace, name=None, **spec):
+    body = {"apiVersion": "redis.elasticache-operator.io/v1alpha1", "kind": "RedisCluster",
+            "metadata": {"name": name or unique("rc")}, "spec": {"instanceSize": "cache.t4g.micro", **spec},
+            "status": {"host": "smuggled"}}
+    status, obj = api.post(f"{RC}/namespaces/{namespace}/redisclusters", body)
+    assert status == 201, obj
+    return obj
+
+
+def path_of(obj):
+    meta = obj["metadata"]
+    return f"{RC}/namespaces/{meta['namespace']}/redisclusters/{meta['name']}"
+
+
+def test_create_fills_identity_and_ignores_status(kube_api):
+    ns = make_namespace(kube_api)
+    obj = make_cluster(kube_api, ns)
+    meta = obj["metadata"]
+    uuid.UUID(meta["uid"])
+    assert meta["namespace"] == ns and meta["generation"] == 1
+    assert meta["creationTimestamp"].endswith("Z") and int(meta["resourceVersion"]) > 0
+    assert "status" not in obj  # the status subresource is the only way to write status
+
+
+def test_generate_name_and_duplicates(kube_api):
+    ns = make_namespace(kube_api)
+    status, obj = kube_api.post(f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"generateName": "cfg-"}})
+    assert status == 201 and obj["metadata"]["name"].startswith("cfg-") and len(obj["metadata"]["name"]) > 4
+    status, err = kube_api.post(f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": obj["metadata"]["name"]}})
+    assert status == 409 and err["reason"] == "AlreadyExists"
+
+
+def test_namespaces_exist_before_their_objects(kube_api):
+    assert kube_api.get("/api/v1/namespaces/default")[0] == 200
+    names = [n["metadata"]["name"] for n in kube_api.get("/api/v1/namespaces")[1]["items"]]
+    assert "default" in names
+    status, err = kube_api.post("/api/v1/namespaces/nowhere/secrets", {"metadata": {"name": "s"}})
+    assert status == 404 and err["reason"] == "NotFound"
+
+
+def test_resource_version_on_every_write_generation_on_spec_only(kube_api):
+    obj = make_cluster(kube_api, make_namespace(kube_api))
+    path = path_of(obj)
+    rv0 = int(obj["metadata"]["resourceVersion"])
+    _, labelled = kube_api.merge(path, {"metadata": {"labels": {"team": "a"}}})
+    assert int(labelled["metadata"]["resourceVersion"]) > rv0 and labelled["metadata"]["generation"] == 1
+    _, with_status = kube_api.merge(path + "/status", {"status": {"host": "h"}})
+    assert with_status["metadata"]["generation"] == 1
+    _, changed = kube_api.merge(path, {"spec": {"numReplicaNodes": 2}})
+    assert changed["metadata"]["generation"] == 2
+    _, again = kube_api.merge(path, {"spec": {"numReplicaNodes": 2}})
+    assert again["metadata"]["resourceVersion"] == changed["metadata"]["resourceVersion"]  # no-op: no write
+
+
+def test_status_subresource_isolation(kube_api):
+    obj = make_cluster(kube_api, make_namespace(kube_api))
+    path = path_of(obj)
+    _, after = kube_api.merge(path + "/status", {"status": {"host": "h"}, "spec": {"port": 1}})
+    assert after["status"] == {"host": "h"} and "port" not in after["spec"]
+    _, after = kube_api.merge(path, {"status": {"host": "other"}, "spec": {"port": 6380}})
+    assert after["status"] == {"host": "h"} and after["spec"]["port"] == 6380
+
+
+def test_stale_resource_version_conflicts(kube_api):
+    obj = make_cluster(kube_api, make_namespace(kube_api))
+    path = path_of(obj)
+    stale = obj["metadata"]["resourceVersion"]
+    kube_api.merge(path, {"metadata": {"labels": {"x": "1"}}})
+    status, err = kube_api.merge(path, {"metadata": {"resourceVersion": stale, "labels": {"x": "2"}}})
+    assert status == 409 and err["reason"] == "Conflict"
+    status, _ = kube_api.put(path, {**obj, "spec": {"instanceSize": "cache.m7g.large"}})
+    assert status == 409
+
+
+def test_put_replaces_the_object(kube_api):
+    obj = make_cluster(kube_api, make_namespace(kube_api), numShards=2)
+    status, replaced = kube_api.put(path_of(obj), {**obj, "spec": {"instanceSize": "cache.m7g.large"}})
+    assert status == 200 and replaced["spec"] == {"instanceSize": "cache.m7g.large"}
+    assert replaced["metadata"]["uid"] == obj["metadata"]["uid"] and replaced["metadata"]["generation"] == 2
+
+
+def test_json_patch_test_failure_is_422(kube_api):
+    obj = make_cluster(kube_api, make_namespace(kube_api))
+    path = path_of(obj)
+    ops = [{"op": "test", "path": "/metadata/resourceVersion", "value": "0"},
+           {"op": "add", "path": "/metadata/finalizers", "value": ["x/y"]}]
+    status, err = kube_api.json_patch(path, ops)
+    assert status == 422 and err["reason"] == "Invalid"
+    ops[0]["value"] = obj["metadata"]["resourceVersion"]
+    status, ok = kube_api.json_patch(path, ops)
+    assert status == 200 and ok["metadata"]["finalizers"] == ["x/y"]
+
+
+def test_merge_patch_null_removes_keys(kube_api):
+    obj = make_cluster(kube_api, make_namespace(kube_api), tags={"a": "1", "b": "2"})
+    _, after = kube_api.merge(path_of(obj), {"spec": {"tags": {"a": None}}})
+    assert after["spec"]["tags"] == {"b": "2"}
+
+
+def test_label_selectors(kube_api):
+    ns = make_namespace(kube_api)
+    for name, labels in [("a", {"tier": "cache", "env": "prod"}), ("b", {"tier": "cache", "env": "dev"}), ("c", {})]:
+        kube_api.post(f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": name, "labels": labels}})
+
+    def names(selector):
+        _, listing = kube_api.get(f"/api/v1/namespaces/{ns}/configmaps", labelSelector=selector)
+        return sorted(i["metadata"]["name"] for i in listing["items"])
+
+    assert names("tier=cache") == ["a", "b"]
+    assert names("tier=cache,env!=prod") == ["b"]
+    assert names("env in (prod,staging)") == ["a"]
+    assert names("env notin (prod)") == ["b", "c"]
+    assert names("!tier") == ["c"] and names("env") == ["a", "b"]
+
+
+def test_lists_carry_kind_and_resource_version(kube_api):
+    ns = make_namespace(kube_api)
+    make_cluster(kube_api, ns)
+    _, listing = kube_api.get(f"{RC}/namespaces/{ns}/redisclusters")
+    assert listing["kind"] == "RedisClusterList" and listing["apiVersion"] == "redis.elasticache-operator.io/v1alpha1"
+    assert int(listing["metadata"]["resourceVersion"]) > 0 and len(listing["items"]) == 1
+
+
+def test_secret_string_data_becomes_data(kube_api):
+    ns = make_namespace(kube_api)
+    status, secret = kube_api.post(f"/api/v1/namespaces/{ns}/secrets",
+                                   {"metadata": {"name": "s"}, "stringData": {"password": "p#$^<>&"}, "data": {"x": "eA=="}})
+    assert status == 201 and "stringData" not in secret and secret["type"] == "Opaque"
+    assert base64.b64decode(secret["data"]["password"]).decode() == "p#$^<>&" and secret["data"]["x"] == "eA=="
+
+
+def test_finalizers_hold_deletion_until_removed(kube_api):
+    obj = make_cluster(kube_api, make_namespace(kube_api))
+    path = path_of(obj)
+    kube_api.merge(path, {"metadata": {"finalizers": ["example.com/hold"]}})
+    status, deleting = kube_api.delete(path)
+    assert status == 200 and deleting["metadata"]["deletionTimestamp"]
+    assert kube_api.get(path)[0] == 200
+    status, err = kube_api.merge(path, {"metadata": {"finalizers": ["example.com/hold", "example.com/more"]}})
+    assert status == 422
+    kube_api.merge(path, {"metadata": {"finalizers": []}})
+    assert kube_api.get(path)[0] == 404
+
+
+def owned_secret(api, ns, owner):
+    ref = {"apiVersion": owner["apiVersion"], "kind": owner["kind"], "name": owner["metadata"]["name"],
+           "uid": owner["metadata"]["uid"], "controller": True}
+    name = unique("owned")
+    api.post(f"/api/v1/namespaces/{ns}/secrets", {"metadata": {"name": name, "ownerReferences": [ref]}})
+    return f"/api/v1/namespaces/{ns}/secrets/{name}"
+
+
+def test_owned_objects_are_collected_only_when_the_owner_is_really_gone(kube_api):
+    ns = make_namespace(kube_api)
+    owner = make_cluster(kube_api, ns)
+    kube_api.merge(path_of(owner), {"metadata": {"finalizers": ["example.com/hold"]}})
+    secret = owned_secret(kube_api, ns, owner)
+    kube_api.delete(path_of(owner))
+    assert kube_api.get(secret)[0] == 200  # the owner still exists, finalizing
+    kube_api.merge(path_of(owner), {"metadata": {"finalizers": None}})
+    assert kube_api.get(secret)[0] == 404
+
+
+def test_orphan_propagation_keeps_dependents(kube_api):
+    ns = make_namespace(kube_api)
+    owner = make_cluster(kube_api, ns)
+    secret = owned_secret(kube_api, ns, owner)
+    kube_api.delete(path_of(owner), {"propagationPolicy": "Orphan"})
+    status, kept = kube_api.get(secret)
+    assert status == 200 and kept["metadata"]["ownerReferences"] == []
+
+
+def watch_events(api, path, **params):
+    with requests.get(api.base + path, params={"watch": "true", "timeoutSeconds": "1", **params}, stream=True, timeout=30) as r:
+        return [json.loads(line) for line in r.iter_lines() if line]
+
+
+def test_watch_resumes_from_a_resource_version(kube_api):
+    ns = make_namespace(kube_api)
+    first = make_cluster(kube_api, ns)
+    since = first["metadata"]["resourceVersion"]
+    second = make_cluster(kube_api, ns)
+    kube_api.merge(path_of(first), {"spec": {"port": 6380}})
+    events = watch_events(kube_api, f"{RC}/namespaces/{ns}/redisclusters", resourceVersion=since)
+    assert [(e["type"], e["object"]["metadata"]["name"]) for e in events] == [
+        ("ADDED", second["metadata"]["name"]), ("MODIFIED", first["metadata"]["name"])]
+
+
+def test_watch_without_version_lists_first(kube_api):
+    ns = make_namespace(kube_api)
+    obj = make_cluster(kube_api, ns)
+    events = watch_events(kube_api, f"{RC}/namespaces/{ns}/redisclusters")
+    assert [(e["type"], e["object"]["metadata"]["uid"]) for e in events] == [("ADDED", obj["metadata"]["uid"])]
+
+
+def test_watch_from_an_expired_version_is_gone(kube_api):
+    ns = make_namespace(kube_api)
+    obj = make_cluster(kube_api, ns)
+    since = obj["metadata"]["resourceVersion"]
+    for i in range(60):  # the server keeps 50 events
+        kube_api.merge(path_of(obj), {"metadata": {"labels": {"i": str(i)}}})
+    [event] = watch_events(kube_api, f"{RC}/namespaces/{ns}/redisclusters", resourceVersion=since)
+    assert event["type"] == "ERROR" and event["object"]["code"] == 410
+
+
+def test_discovery_lists_the_crd_and_registers_new_ones(kube_api):
+    _, resources = kube_api.get("/apis/redis.elasticache-operator.io/v1alpha1")
+    names = {r["name"]: r for r in resources["resources"]}
+    assert names["redisclusters"]["kind"] == "RedisCluster" and names["redisclusters"]["namespaced"]
+    assert "redisclusters/status" in names
+    crd = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+           "metadata": {"name": "widgets.example.com"},
+           "spec": {"group": "example.com", "scope": "Cluster",
+                    "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
+                    "versions": [{"name": "v1", "served": True, "storage": True}]}}
+    assert kube_api.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd)[0] == 201
+    status, created = kube_api.post("/apis/example.com/v1/widgets", {"metadata": {"name": "w"}})
+    assert status == 201 and created["kind"] == "Widget" and "namespace" not in created["metadata"]
