@@ -25,8 +25,10 @@ def replication_group_id(namespace: str, name: str, uid: str) -> str:
     return f"{slug}-{digest}"
 
 
-def final_snapshot_name(group_id: str, stamp: str) -> str:
-    """Snapshot names follow the group-id rules; `stamp` (e.g. 20261123-1200) keeps them unique."""
+def final_snapshot_name(group_id: str, deletion_timestamp: str) -> str:
+    """From the object's deletionTimestamp, so a retried delete asks for the same snapshot.
+    2026-11-23T12:00:05Z → <group>-final-20261123-120005 (letters, digits, single hyphens)."""
+    stamp = re.sub(r"[^0-9T]", "", deletion_timestamp).replace("T", "-")
     return f"{group_id}-final-{stamp}"
 
 

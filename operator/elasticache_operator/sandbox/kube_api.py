@@ -194,6 +194,35 @@ def field_selector_matches(selector: str, obj: dict[str, Any]) -> bool:
     return True
 
 
+_FILTER = re.compile(r"^(\w+)\[\?\(@\.(\w+)==[\"']([^\"']*)[\"']\)\]$")
+
+
+def json_path(obj: Any, path: str) -> Any:
+    """The JSONPath subset printer columns use: `.a.b` and `.list[?(@.key=="value")].field`."""
+    node: Any = obj
+    for part in re.findall(r"[^.\[]+(?:\[[^\]]*\])?", path.lstrip(".")):
+        if match := _FILTER.match(part):
+            items = node.get(match[1]) if isinstance(node, dict) else None
+            node = next((i for i in items or [] if isinstance(i, dict) and str(i.get(match[2])) == match[3]), None)
+        else:
+            node = node.get(part) if isinstance(node, dict) else None
+        if node is None:
+            return None
+    return node
+
+
+def human_age(timestamp: str | None, now: datetime.datetime | None = None) -> str:
+    """As kube-apiserver renders `date` columns: 45s, 12m, 3h, 2d."""
+    if not timestamp:
+        return "<unknown>"
+    then = datetime.datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.UTC)
+    seconds = int(((now or datetime.datetime.now(datetime.UTC)) - then).total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= 2 * size:
+            return f"{seconds // size}{unit}"
+    return f"{max(seconds, 0)}s"
+
+
 @attrs.define(kw_only=True)
 class KubernetesAPI(kmock.KubernetesEmulator):
     """kmock's emulator with kube-apiserver's object semantics."""
@@ -205,6 +234,7 @@ class KubernetesAPI(kmock.KubernetesEmulator):
     _history: collections.deque[tuple[int, str, str, dict[str, Any]]] = attrs.field(init=False)
     _oldest_rv: int = attrs.field(default=0, init=False)
     _changed: asyncio.Condition | None = attrs.field(default=None, init=False)
+    _printer_columns: dict[tuple[str, str], list[dict[str, Any]]] = attrs.field(factory=dict, init=False)
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
@@ -224,6 +254,8 @@ class KubernetesAPI(kmock.KubernetesEmulator):
         for version in spec["versions"]:
             if not version.get("served", True):
                 continue
+            self._printer_columns[(spec["group"], names["plural"])] = version.get("additionalPrinterColumns") or [
+                {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}]
             self.resources[f"{spec['group']}/{version['name']}/{names['plural']}"] = kmock.ResourceInfo(
                 kind=names["kind"], singular=names.get("singular", names["kind"].lower()),
                 namespaced=spec["scope"] == "Namespaced", shortnames=set(names.get("shortNames", [])),
@@ -449,13 +481,36 @@ class KubernetesAPI(kmock.KubernetesEmulator):
     async def _serve_fetch(self, request: rendering.Request) -> Any:
         resource, namespace, name = self._target(request)
         _, obj = self._existing(resource, namespace, name)
+        if _wants_table(request):
+            return self._table(resource, [obj])
         return copy.deepcopy(obj)
+
+    def _table(self, resource: kmock.resource, objs: list[dict[str, Any]]) -> dict[str, Any]:
+        """Server-side printing, which `kubectl get` asks for: the CRD's printer columns."""
+        columns = self._printer_columns.get((resource.group or "", resource.plural or ""), [
+            {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}])
+
+        def cell(obj: dict[str, Any], column: dict[str, Any]) -> Any:
+            value = json_path(obj, column["jsonPath"])
+            return human_age(value) if column.get("type") == "date" else value
+
+        return {
+            "kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": {"resourceVersion": str(self._rv)},
+            "columnDefinitions": [
+                {"name": "Name", "type": "string", "format": "name", "description": "Name", "priority": 0},
+                *({"name": c["name"], "type": c.get("type", "string"), "format": "", "priority": c.get("priority", 0),
+                   "description": c.get("description", "")} for c in columns)],
+            "rows": [{"cells": [o["metadata"]["name"], *(cell(o, c) for c in columns)],
+                      "object": copy.deepcopy(o)} for o in objs],
+        }
 
     async def _serve_list(self, request: rendering.Request) -> Any:
         resource, namespace, _ = self._target(request)
         info = self._info(resource)
         items = [copy.deepcopy(o) for k, o in sorted(self._store.items(), key=lambda kv: str(kv[0]))
                  if self._matches(request.params, resource, namespace, k, o)]
+        if _wants_table(request):
+            return self._table(resource, items)
         api_version = f"{resource.group}/{resource.version}" if resource.group else resource.version
         return {"apiVersion": api_version, "kind": f"{info.kind}List",
                 "metadata": {"resourceVersion": str(self._rv)}, "items": items}
@@ -560,6 +615,10 @@ class KubernetesAPI(kmock.KubernetesEmulator):
             obj = self._delete(resource, key, orphan=policy == "Orphan")
         await self._notify()
         return copy.deepcopy(obj)
+
+
+def _wants_table(request: rendering.Request) -> bool:
+    return "as=Table" in request.headers.get("Accept", "")
 
 
 def _body(obj: dict[str, Any]) -> dict[str, Any]:

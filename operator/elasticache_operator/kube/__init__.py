@@ -1,0 +1,1 @@
+"""The edges to the Kubernetes API besides kopf's own: Secrets."""

@@ -1,0 +1,28 @@
+"""Prometheus metrics; no per-object labels, so cardinality does not grow with clusters."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram, Info, start_http_server
+
+PREFIX = "elasticache_operator"
+
+RECONCILE_RESULTS = ("ready", "progressing", "stalled", "error")
+
+reconcile_total = Counter(f"{PREFIX}_reconcile_total", "Reconciles by result", ["result"])
+reconcile_errors_total = Counter(f"{PREFIX}_reconcile_errors_total", "Reconciles that hit an AWS or Kubernetes error")
+reconcile_duration_seconds = Histogram(f"{PREFIX}_reconcile_duration_seconds", "Time spent in one reconcile")
+aws_api_requests_total = Counter(f"{PREFIX}_aws_api_requests_total", "AWS API calls", ["operation"])
+aws_api_request_errors_total = Counter(
+    f"{PREFIX}_aws_api_request_errors_total", "AWS API calls that failed", ["operation", "error_code"]
+)
+redisclusters = Gauge(f"{PREFIX}_redisclusters", "RedisClusters by Ready reason", ["phase"])
+build_info = Info(f"{PREFIX}_build", "Build information")
+
+for _result in RECONCILE_RESULTS:
+    reconcile_total.labels(_result)
+
+
+def serve(port: int, version: str) -> None:
+    build_info.info({"version": version})
+    if port:
+        start_http_server(port)

@@ -1,0 +1,218 @@
+"""Read observed → ask the pure core → act → describe the outcome. No kopf here: the
+handlers turn an Outcome into a status patch, Events and a requeue."""
+
+from __future__ import annotations
+
+import datetime
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from . import metrics
+from .aws.elasticache import ElastiCache
+from .aws.errors import AWSCallError, Kind
+from .aws.logs import Logs
+from .core import conditions as c
+from .core import naming
+from .core.connection import connection_data
+from .core.decide import aws_error, decide, holding_after_failure, invalid_spec, status_fields
+from .core.desired import Identity, Placement, create_request, desired_group
+from .core.spec import auth_token_problem, describe_validation_error, parse_spec
+from .kube.secrets import Secrets, SecretProblem
+from .settings import Settings
+
+
+@dataclass(frozen=True)
+class Event:
+    type: str  # Normal or Warning
+    reason: str
+    message: str
+
+
+@dataclass
+class Outcome:
+    status: dict[str, Any] = field(default_factory=dict)  # merged into .status
+    events: list[Event] = field(default_factory=list)
+    requeue_after: float | None = None
+    done: bool = True  # for deletion: whether the finalizer may go
+
+
+@dataclass
+class Deps:
+    elasticache: ElastiCache
+    logs: Logs
+    secrets: Secrets
+    settings: Settings
+    now: Callable[[], datetime.datetime] = lambda: datetime.datetime.now(datetime.UTC)
+
+
+_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def _lock_for(uid: str) -> threading.Lock:
+    """Handlers and the resync timer may run at once for one object; AWS calls must not."""
+    with _locks_guard:
+        return _locks.setdefault(uid, threading.Lock())
+
+
+def forget(uid: str) -> None:
+    with _locks_guard:
+        _locks.pop(uid, None)
+
+
+def _identity(body: dict[str, Any], settings: Settings) -> Identity:
+    meta = body["metadata"]
+    return Identity(meta["namespace"], meta["name"], meta["uid"], settings.cluster_name)
+
+
+def _stamp(moment: datetime.datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _conclude(body: dict[str, Any], verdict: c.Verdict, fields: dict[str, Any], deps: Deps,
+              requeue: float | None, events: list[Event] | None = None) -> Outcome:
+    """Status with conditions, an Event if Ready changed, and the requeue for this verdict."""
+    status = body.get("status") or {}
+    generation = body["metadata"].get("generation")
+    previous = c.ready_of(status.get("conditions") or [])
+    conditions = c.apply_verdict(list(status.get("conditions") or []), verdict, generation, _stamp(deps.now()))
+    events = list(events or [])
+    if previous != (verdict.ready, verdict.reason):
+        kind = "Warning" if verdict.terminal or verdict.reason == c.AWS_ERROR else "Normal"
+        events.append(Event(kind, verdict.reason, verdict.message))
+    outcome_status = {**fields, "observedGeneration": generation, "conditions": conditions}
+    if requeue is None and verdict.progressing:
+        requeue = deps.settings.poll_seconds
+    result = ("error" if verdict.reason == c.AWS_ERROR else "ready" if verdict.ready == "True"
+              else "stalled" if verdict.terminal else "progressing")
+    metrics.reconcile_total.labels(result).inc()
+    return Outcome(status=outcome_status, events=events, requeue_after=requeue)
+
+
+def reconcile(body: dict[str, Any], deps: Deps) -> Outcome:
+    with _lock_for(body["metadata"]["uid"]), metrics.reconcile_duration_seconds.time():
+        return _reconcile(body, deps)
+
+
+def _reconcile(body: dict[str, Any], deps: Deps) -> Outcome:
+    settings = deps.settings
+    identity = _identity(body, settings)
+    status = body.get("status") or {}
+    group_id = status.get("replicationGroupId") or identity.group_id
+    raw_spec = body.get("spec") or {}
+    secret_name = raw_spec.get("connectionSecretName") or f"{identity.name}-redis"
+    fields = status_fields(group_id, None, secret_name)
+
+    try:
+        spec = parse_spec(raw_spec)
+    except ValidationError as e:
+        return _conclude(body, invalid_spec(describe_validation_error(e)), fields, deps, None)
+    if holding_after_failure(status, body["metadata"].get("generation")):
+        return Outcome()  # the last AWS answer was final for this spec: no new calls until it changes
+
+    ref = spec.default_user_password.secret_key_ref
+    try:
+        password = deps.secrets.read_value(identity.namespace, ref.name, ref.key)
+    except SecretProblem as e:
+        return _conclude(body, invalid_spec(str(e)), fields, deps, settings.retry_seconds)
+    if problem := auth_token_problem(password):
+        message = f"The password in Secret {ref.name} key {ref.key!r} {problem}"
+        return _conclude(body, invalid_spec(message), fields, deps, settings.retry_seconds)
+
+    desired = desired_group(spec, identity, group_id)
+    operation = "DescribeReplicationGroups"
+    try:
+        observed = deps.elasticache.observe(group_id)
+        decision = decide(desired, observed, identity.uid)
+        fields = status_fields(group_id, observed, spec.secret_name(identity.name))
+        if decision.create:
+            if desired.slow_log:
+                operation = "CreateLogGroup"
+                deps.logs.ensure_log_group(desired.slow_log.log_group, desired.slow_log.retention_days, desired.tags)
+            operation = "CreateReplicationGroup"
+            placement = Placement(settings.cache_subnet_group, tuple(settings.security_group_ids))
+            description = f"RedisCluster {identity.namespace}/{identity.name} (elasticache-operator)"
+            deps.elasticache.create(create_request(desired, password, placement, description))
+        elif decision.plan is not None and observed is not None:
+            if decision.plan.modify:
+                operation = "ModifyReplicationGroup"
+                deps.elasticache.modify(group_id, decision.plan.modify)
+            if decision.plan.add_tags:
+                operation = "AddTagsToResource"
+                deps.elasticache.add_tags(observed.arn, decision.plan.add_tags)
+            if decision.plan.remove_tags:
+                operation = "RemoveTagsFromResource"
+                deps.elasticache.remove_tags(observed.arn, decision.plan.remove_tags)
+        events: list[Event] = []
+        if decision.write_secret and observed is not None and observed.endpoints is not None:
+            data = connection_data(observed.endpoints, observed.sharded, password)
+            try:
+                written = deps.secrets.apply_connection(identity.namespace, spec.secret_name(identity.name), data, body)
+            except SecretProblem as e:
+                return _conclude(body, invalid_spec(str(e)), fields, deps, None)
+            if written != "unchanged":
+                events.append(Event("Normal", "ConnectionSecret",
+                                    f"Secret {spec.secret_name(identity.name)} {written} with host, port and password"))
+        return _conclude(body, decision.verdict, fields, deps, None, events)
+    except AWSCallError as e:
+        metrics.reconcile_errors_total.inc()
+        terminal = e.kind is Kind.TERMINAL
+        delay = None if terminal else settings.poll_seconds if e.kind is Kind.TRANSIENT else settings.retry_seconds
+        return _conclude(body, aws_error(operation, e.code, e.message, terminal), fields, deps, delay)
+
+
+def finalize(body: dict[str, Any], deps: Deps) -> Outcome:
+    """Carry out the deletion policy; `done` only once AWS confirms (or the policy keeps the group)."""
+    with _lock_for(body["metadata"]["uid"]):
+        outcome = _finalize(body, deps)
+    if outcome.done:
+        forget(body["metadata"]["uid"])
+    return outcome
+
+
+def _finalize(body: dict[str, Any], deps: Deps) -> Outcome:
+    identity = _identity(body, deps.settings)
+    status = body.get("status") or {}
+    group_id = status.get("replicationGroupId") or identity.group_id
+    policy = (body.get("spec") or {}).get("deletionPolicy", "Snapshot")
+    if policy not in ("Delete", "Retain", "Snapshot"):
+        policy = "Snapshot"  # never lose data on a malformed spec
+    try:
+        observed = deps.elasticache.observe(group_id)
+        if observed is None:
+            return Outcome(events=[Event("Normal", "Deleted", f"Replication group {group_id} is gone")])
+        if not naming.is_owned(observed.tags, identity.uid):
+            return Outcome(events=[Event("Warning", c.NOT_OWNED,
+                                         f"Replication group {group_id} is not this RedisCluster's; left in AWS")])
+        if policy == "Retain":
+            return Outcome(events=[Event("Normal", "Retained",
+                                         f"Replication group {group_id} is kept in AWS with its data and tags")])
+        fields = status_fields(group_id, observed, status.get("connectionSecretName", ""))
+        deleting = c.Verdict("False", c.DELETING, f"Deleting replication group {group_id}", progressing=True)
+        events = []
+        if observed.status in ("available", "create-failed"):
+            snapshot = None
+            if policy == "Snapshot" and observed.status == "available":
+                stamp = body["metadata"].get("deletionTimestamp") or _stamp(deps.now())
+                snapshot = naming.final_snapshot_name(group_id, stamp)
+            deps.elasticache.delete(group_id, snapshot)
+            events.append(Event("Normal", "DeletingGroup",
+                                f"Deleting replication group {group_id}"
+                                + (f" after final snapshot {snapshot}" if snapshot else " without a final snapshot")))
+        elif observed.status != "deleting":
+            deleting = c.Verdict("False", c.DELETING,
+                                 f"Waiting for replication group {group_id} to leave {observed.status} before deleting",
+                                 progressing=True)
+        outcome = _conclude(body, deleting, fields, deps, deps.settings.poll_seconds, events)
+        outcome.done = False
+        return outcome
+    except AWSCallError as e:
+        metrics.reconcile_errors_total.inc()
+        outcome = _conclude(body, aws_error("DeleteReplicationGroup", e.code, e.message, False), {}, deps,
+                            deps.settings.retry_seconds if e.kind is not Kind.TRANSIENT else deps.settings.poll_seconds)
+        outcome.done = False
+        return outcome

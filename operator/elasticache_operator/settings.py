@@ -1,0 +1,38 @@
+"""Operator settings, from the environment the Helm chart sets (prefix ELASTICACHE_OPERATOR_)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ELASTICACHE_OPERATOR_", extra="ignore")
+
+    aws_region: str = Field(
+        default="us-east-1",
+        validation_alias=AliasChoices("ELASTICACHE_OPERATOR_AWS_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"),
+    )
+    aws_max_attempts: int = Field(default=5, ge=1, le=20)  # botocore standard retries, per call
+    cluster_name: str = Field(default="kubernetes", min_length=1, max_length=256)  # tagged on every group
+    cache_subnet_group: str | None = None
+    security_group_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    namespaces: Annotated[list[str], NoDecode] = Field(default_factory=list)  # empty: all namespaces
+    resync_seconds: float = Field(default=300.0, gt=0)  # drift check of settled clusters
+    poll_seconds: float = Field(default=15.0, gt=0)  # while AWS works (creating, modifying, deleting)
+    retry_seconds: float = Field(default=60.0, gt=0)  # after a fault or a missing Secret
+    workers: int = Field(default=8, ge=1)  # threads for the blocking AWS and Kubernetes calls
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    metrics_port: int = Field(default=8000, ge=0, le=65535)  # 0 turns the metrics endpoint off
+    health_port: int = Field(default=8080, ge=0, le=65535)
+    standalone: bool = True  # no kopf peering: one replica with `strategy: Recreate`
+
+    @field_validator("security_group_ids", "namespaces", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
