@@ -78,7 +78,7 @@ def test_status_subresource_isolation(kube_api):
     obj = make_cluster(kube_api, make_namespace(kube_api))
     path = path_of(obj)
     _, after = kube_api.merge(path + "/status", {"status": {"host": "h"}, "spec": {"port": 1}})
-    assert after["status"] == {"host": "h"} and "port" not in after["spec"]
+    assert after["status"] == {"host": "h"} and after["spec"]["port"] == 6379
     _, after = kube_api.merge(path, {"status": {"host": "other"}, "spec": {"port": 6380}})
     assert after["status"] == {"host": "h"} and after["spec"]["port"] == 6380
 
@@ -97,7 +97,8 @@ def test_stale_resource_version_conflicts(kube_api):
 def test_put_replaces_the_object(kube_api):
     obj = make_cluster(kube_api, make_namespace(kube_api), numShards=2)
     status, replaced = kube_api.put(path_of(obj), {**obj, "spec": {"instanceSize": "cache.m7g.large"}})
-    assert status == 200 and replaced["spec"] == {"instanceSize": "cache.m7g.large"}
+    assert status == 200 and replaced["spec"]["instanceSize"] == "cache.m7g.large"
+    assert replaced["spec"]["numShards"] == 1  # the 2 is gone: replaced, then defaulted
     assert replaced["metadata"]["uid"] == obj["metadata"]["uid"] and replaced["metadata"]["generation"] == 2
 
 
@@ -238,3 +239,26 @@ def test_discovery_lists_the_crd_and_registers_new_ones(kube_api):
     assert kube_api.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd)[0] == 201
     status, created = kube_api.post("/apis/example.com/v1/widgets", {"metadata": {"name": "w"}})
     assert status == 201 and created["kind"] == "Widget" and "namespace" not in created["metadata"]
+
+
+def test_crd_defaults_are_applied_on_writes(kube_api):
+    obj = make_cluster(kube_api, make_namespace(kube_api))
+    assert obj["spec"]["numShards"] == 1 and obj["spec"]["deletionPolicy"] == "Snapshot"
+    assert obj["spec"]["logging"] == {"disabled": False, "format": "json", "retentionDays": 90}
+    _, after = kube_api.merge(path_of(obj), {"spec": {"logging": None}})
+    assert after["spec"]["logging"]["retentionDays"] == 90  # defaulted again, as on a real server
+
+
+def test_kubectl_tables_use_the_printer_columns(kube_api):
+    ns = make_namespace(kube_api)
+    obj = make_cluster(kube_api, ns)
+    kube_api.merge(path_of(obj) + "/status", {"status": {"host": "h.example", "conditions": [
+        {"type": "Ready", "status": "True", "reason": "Available", "message": "ok"}]}})
+    response = kube_api.http.get(f"{kube_api.base}{RC}/namespaces/{ns}/redisclusters",
+                                 headers={"Accept": "application/json;as=Table;v=v1;g=meta.k8s.io"}, timeout=10)
+    table = response.json()
+    assert table["kind"] == "Table"
+    names = [c["name"] for c in table["columnDefinitions"]]
+    assert names == ["Name", "Ready", "Host", "Shards", "Replicas", "Status", "Age"]
+    [row] = table["rows"]
+    assert row["cells"][:5] == [obj["metadata"]["name"], "True", "h.example", 1, 0] and row["cells"][5] == "ok"

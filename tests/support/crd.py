@@ -3,13 +3,16 @@ schema validation, defaulting, and CEL rules (with `oldSelf` on updates)."""
 
 from __future__ import annotations
 
-import copy
 import pathlib
 from typing import Any
 
 import celpy
 import jsonschema
 import yaml
+
+from elasticache_operator.sandbox.crd_schema import apply_defaults
+
+__all__ = ["apply_defaults", "admit", "load_crd", "root_schema"]
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CRD_PATH = ROOT / "crds" / "redisclusters.yaml"
@@ -21,19 +24,6 @@ def load_crd() -> dict[str, Any]:
 
 def root_schema(crd: dict[str, Any] | None = None) -> dict[str, Any]:
     return (crd or load_crd())["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
-
-
-def apply_defaults(schema: dict[str, Any], value: Any) -> Any:
-    """Fill in `default`s the way the API server does: only inside objects that exist."""
-    if not isinstance(value, dict) or schema.get("type") != "object":
-        return value
-    result = dict(value)
-    for name, prop in (schema.get("properties") or {}).items():
-        if name not in result and "default" in prop:
-            result[name] = copy.deepcopy(prop["default"])
-        if name in result:
-            result[name] = apply_defaults(prop, result[name])
-    return result
 
 
 def schema_errors(schema: dict[str, Any], value: Any) -> list[str]:

@@ -24,6 +24,8 @@ from typing import Any
 
 import attrs
 import kmock
+
+from .crd_schema import apply_defaults
 from kmock._internal import k8s as kmock_k8s
 from kmock._internal import parsing, rendering
 
@@ -235,6 +237,7 @@ class KubernetesAPI(kmock.KubernetesEmulator):
     _oldest_rv: int = attrs.field(default=0, init=False)
     _changed: asyncio.Condition | None = attrs.field(default=None, init=False)
     _printer_columns: dict[tuple[str, str], list[dict[str, Any]]] = attrs.field(factory=dict, init=False)
+    _schemas: dict[tuple[str, str], dict[str, Any]] = attrs.field(factory=dict, init=False)
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
@@ -256,6 +259,8 @@ class KubernetesAPI(kmock.KubernetesEmulator):
                 continue
             self._printer_columns[(spec["group"], names["plural"])] = version.get("additionalPrinterColumns") or [
                 {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}]
+            if schema := (version.get("schema") or {}).get("openAPIV3Schema"):
+                self._schemas[(spec["group"], names["plural"])] = schema
             self.resources[f"{spec['group']}/{version['name']}/{names['plural']}"] = kmock.ResourceInfo(
                 kind=names["kind"], singular=names.get("singular", names["kind"].lower()),
                 namespaced=spec["scope"] == "Namespaced", shortnames=set(names.get("shortNames", [])),
@@ -355,8 +360,10 @@ class KubernetesAPI(kmock.KubernetesEmulator):
             self.register_crd(obj)
         return obj
 
-    @staticmethod
-    def _normalize(resource: kmock.resource, obj: dict[str, Any]) -> None:
+    def _normalize(self, resource: kmock.resource, obj: dict[str, Any]) -> None:
+        if schema := self._schemas.get((resource.group or "", resource.plural or "")):
+            defaulted = apply_defaults(schema, obj)
+            obj.update({k: v for k, v in defaulted.items() if k != "metadata"})  # callers hold metadata
         if resource.plural == "secrets" and resource.group == "":
             string_data = obj.pop("stringData", None) or {}
             data = obj.get("data") or {}
