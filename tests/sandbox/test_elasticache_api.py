@@ -47,6 +47,8 @@ def test_groups_are_created_then_become_available(elasticache):
     ec = elasticache.client()
     group = create(ec, NumCacheClusters=3)
     assert group["Status"] == "creating" and len(group["MemberClusters"]) == 3
+    [node_group] = group["NodeGroups"]
+    assert node_group["PrimaryEndpoint"]["Port"] == node_group["ReaderEndpoint"]["Port"] == 6379
     wait_status(ec, group["ReplicationGroupId"], "available")
     [member] = ec.describe_cache_clusters(CacheClusterId=group["MemberClusters"][0])["CacheClusters"]
     assert member["EngineVersion"] == "6.2.6" and member["ReplicationGroupId"] == group["ReplicationGroupId"]

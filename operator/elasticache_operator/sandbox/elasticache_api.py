@@ -135,6 +135,9 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
             group = super().create_replication_group(**kwargs)
             group.engine_version = full_version(engine, kwargs.get("engine_version"))
             group.auth_token = kwargs.get("auth_token")
+            for node_group in group.node_groups:
+                if "reader_endpoint_address" in node_group:  # AWS reports it; moto only keeps the address
+                    node_group["reader_endpoint"] = {"address": node_group["reader_endpoint_address"], "port": group.port}
             self._create_members(group, kwargs)
             self._set_status(group, "creating")
             self._schedule(group, "available", TIMINGS.create_seconds)

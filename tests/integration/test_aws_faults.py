@@ -1,0 +1,41 @@
+"""AWS faults: transient ones are retried with backoff, terminal ones stop until the spec changes."""
+
+import time
+
+import pytest
+
+from .conftest import eventually
+
+pytestmark = pytest.mark.integration
+
+
+def test_throttling_is_retried_until_it_passes(cluster, aws, namespace):
+    cluster.password_secret(namespace)
+    aws.inject(operation="CreateReplicationGroup", code="Throttling", message="Rate exceeded", count=4)
+    try:
+        cluster.create(namespace, "throttled")
+        condition = cluster.wait_reason(namespace, "throttled", "AWSError")
+        assert "Throttling" in condition["message"]
+        assert cluster.condition(namespace, "throttled", "Stalled")["status"] == "False"
+        cluster.wait_ready(namespace, "throttled")
+    finally:
+        aws.clear_faults()
+
+
+def test_terminal_error_stops_calls_until_the_spec_changes(cluster, aws, namespace):
+    cluster.password_secret(namespace)
+    aws.inject(operation="CreateReplicationGroup", code="NodeQuotaForCustomerExceeded",
+               message="Quota exceeded for customer", count=-1)
+    try:
+        cluster.create(namespace, "overquota")
+        condition = cluster.wait_reason(namespace, "overquota", "AWSError")
+        assert "NodeQuotaForCustomerExceeded" in condition["message"]
+        assert cluster.condition(namespace, "overquota", "Stalled")["status"] == "True"
+        calls = aws.calls("CreateReplicationGroup")
+        time.sleep(4)  # longer than the resync interval (3 s) and the retry delay (1 s)
+        assert aws.calls("CreateReplicationGroup") == calls
+    finally:
+        aws.clear_faults()
+    cluster.patch_spec(namespace, "overquota", {"instanceSize": "cache.t4g.small"})
+    cluster.wait_ready(namespace, "overquota")
+    eventually(lambda: cluster.get(namespace, "overquota")["status"]["observedGeneration"] == 2)

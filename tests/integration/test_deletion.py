@@ -1,0 +1,56 @@
+"""Deleting a RedisCluster does what its deletionPolicy says, and only once AWS confirms."""
+
+import pytest
+
+from .conftest import eventually
+from .test_reconcile import group_id_of
+
+pytestmark = pytest.mark.integration
+
+
+def ready_cluster(cluster, namespace, name, policy):
+    cluster.password_secret(namespace)
+    created = cluster.create(namespace, name, deletionPolicy=policy)
+    cluster.wait_ready(namespace, name)
+    return group_id_of(created)
+
+
+def test_delete_policy_removes_the_group_without_a_snapshot(cluster, aws, namespace):
+    gid = ready_cluster(cluster, namespace, "doomed", "Delete")
+    cluster.delete(namespace, "doomed")
+    eventually(lambda: not cluster.exists(namespace, "doomed"), message="CR removed")
+    assert aws.group(gid) is None  # the finalizer held the CR until AWS confirmed
+    assert not aws.elasticache.describe_snapshots(ReplicationGroupId=gid)["Snapshots"] if aws.group(gid) else True
+    snapshots = [s for s in aws.elasticache.describe_snapshots()["Snapshots"] if s.get("ReplicationGroupId") == gid]
+    assert snapshots == []
+    eventually(lambda: not [s for s in cluster.core.list_namespaced_secret(namespace).items
+                            if s.metadata.name == "doomed-redis"], message="connection Secret collected")
+
+
+def test_snapshot_policy_takes_a_final_snapshot(cluster, aws, namespace):
+    gid = ready_cluster(cluster, namespace, "keepdata", "Snapshot")
+    cluster.delete(namespace, "keepdata")
+    eventually(lambda: not cluster.exists(namespace, "keepdata"), message="CR removed")
+    assert aws.group(gid) is None
+    [snapshot] = [s for s in aws.elasticache.describe_snapshots()["Snapshots"] if s.get("ReplicationGroupId") == gid]
+    assert snapshot["SnapshotName"].startswith(f"{gid}-final-")
+    assert any(snapshot["SnapshotName"] in (e.message or "") for e in cluster.core.list_namespaced_event(namespace).items)
+
+
+def test_retain_policy_leaves_the_group_and_its_tags(cluster, aws, namespace):
+    gid = ready_cluster(cluster, namespace, "keeper", "Retain")
+    cluster.delete(namespace, "keeper")
+    eventually(lambda: not cluster.exists(namespace, "keeper"), message="CR removed")
+    group = aws.group(gid)
+    assert group is not None and group["Status"] == "available"
+    assert aws.tags(group["ARN"])["elasticache-operator.io/name"] == "keeper"
+
+
+def test_deletion_waits_for_a_group_that_is_still_creating(cluster, aws, namespace):
+    cluster.password_secret(namespace)
+    created = cluster.create(namespace, "hasty", deletionPolicy="Delete")
+    gid = group_id_of(created)
+    eventually(lambda: aws.group(gid), message="group requested")
+    cluster.delete(namespace, "hasty")
+    eventually(lambda: not cluster.exists(namespace, "hasty"), message="CR removed")
+    assert aws.group(gid) is None

@@ -1,0 +1,154 @@
+"""A user's view: kubectl-apply a RedisCluster, get a replication group, a Secret and honest status."""
+
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+from elasticache_operator.core.naming import TAG_CLUSTER, TAG_NAME, TAG_NAMESPACE, TAG_UID, replication_group_id
+
+from .conftest import TOKEN, eventually
+
+pytestmark = pytest.mark.integration
+
+
+def group_id_of(obj):
+    meta = obj["metadata"]
+    return replication_group_id(meta["namespace"], meta["name"], meta["uid"])
+
+
+def test_single_node_cluster_end_to_end(cluster, aws, namespace):
+    cluster.password_secret(namespace)
+    created = cluster.create(namespace, "sessions", tags={"team": "checkout"})
+    obj = cluster.wait_ready(namespace, "sessions")
+
+    group = aws.group(group_id_of(created))
+    assert group["CacheNodeType"] == "cache.t4g.micro" and len(group["MemberClusters"]) == 1
+    assert group["TransitEncryptionEnabled"] and group["AtRestEncryptionEnabled"] and group["AuthTokenEnabled"]
+    assert group["LogDeliveryConfigurations"][0]["LogType"] == "slow-log"
+    tags = aws.tags(group["ARN"])
+    assert tags["team"] == "checkout" and tags[TAG_UID] == created["metadata"]["uid"]
+    assert (tags[TAG_NAMESPACE], tags[TAG_NAME], tags[TAG_CLUSTER]) == (namespace, "sessions", "integration")
+
+    status = obj["status"]
+    assert status["replicationGroupId"] == group["ReplicationGroupId"] and status["arn"] == group["ARN"]
+    assert status["observedGeneration"] == obj["metadata"]["generation"]
+    assert status["host"] == group["NodeGroups"][0]["PrimaryEndpoint"]["Address"]
+    assert status["engineVersion"].startswith("6.2.")
+    assert {c["type"] for c in status["conditions"]} == {"Ready", "Reconciling", "Stalled"}
+
+    data = cluster.secret_data(namespace, "sessions-redis")
+    assert data["host"] == status["host"] and data["port"] == "6379" and data["password"] == TOKEN
+    assert data["sharding"] == "disabled" and data["tls"] == "true"
+    url = urlsplit(data["url"])
+    assert url.scheme == "rediss" and unquote(url.password) == TOKEN and url.hostname == status["host"]
+    secret = cluster.core.read_namespaced_secret("sessions-redis", namespace)
+    assert secret.metadata.owner_references[0].uid == created["metadata"]["uid"]
+
+    reasons = cluster.event_reasons(namespace, "sessions")
+    assert reasons.index("Creating") < reasons.index("Available") and "ConnectionSecret" in reasons
+
+    log_groups = aws.logs.describe_log_groups(logGroupNamePrefix=f"/elasticache/{group['ReplicationGroupId']}/")
+    assert log_groups["logGroups"][0]["retentionInDays"] == 90
+
+
+def test_replicated_cluster_has_a_reader_endpoint(cluster, aws, namespace):
+    cluster.password_secret(namespace)
+    created = cluster.create(namespace, "catalog", numReplicaNodes=2, enableAutomaticFailover=True,
+                             connectionSecretName="catalog-conn")
+    obj = cluster.wait_ready(namespace, "catalog")
+    group = aws.group(group_id_of(created))
+    assert len(group["MemberClusters"]) == 3 and group["AutomaticFailover"] == "enabled"
+    data = cluster.secret_data(namespace, "catalog-conn")
+    assert data["readerHost"] == group["NodeGroups"][0]["ReaderEndpoint"]["Address"] != ""
+    assert obj["status"]["replicasPerShard"] == 2
+
+
+def test_sharded_cluster_uses_the_configuration_endpoint(cluster, aws, namespace):
+    cluster.password_secret(namespace)
+    created = cluster.create(namespace, "events", enableSharding=True, numShards=3, numReplicaNodes=1,
+                             engine="valkey")
+    obj = cluster.wait_ready(namespace, "events")
+    group = aws.group(group_id_of(created))
+    assert group["ClusterEnabled"] and len(group["NodeGroups"]) == 3
+    data = cluster.secret_data(namespace, "events-redis")
+    assert data["host"] == group["ConfigurationEndpoint"]["Address"] and data["readerHost"] == ""
+    assert data["sharding"] == "enabled" and obj["status"]["shards"] == 3
+
+
+def test_in_place_changes_are_applied(cluster, aws, namespace):
+    cluster.password_secret(namespace)
+    created = cluster.create(namespace, "grow", numReplicaNodes=1)
+    cluster.wait_ready(namespace, "grow")
+    cluster.patch_spec(namespace, "grow", {"instanceSize": "cache.r7g.large", "engineVersion": "7.1",
+                                           "automatedBackupRetentionDays": 7, "enableAutomaticFailover": True,
+                                           "tags": {"tier": "gold"}})
+    gid = group_id_of(created)
+    eventually(lambda: (g := aws.group(gid))["CacheNodeType"] == "cache.r7g.large" and g["Status"] == "available",
+               message="group modified")
+    obj = eventually(lambda: (o := cluster.get(namespace, "grow"))["status"].get("observedGeneration") == 2
+                     and cluster.condition(namespace, "grow").get("status") == "True" and o)
+    group = aws.group(gid)
+    assert group["SnapshotRetentionLimit"] == 7 and group["AutomaticFailover"] == "enabled"
+    assert obj["status"]["engineVersion"].startswith("7.1")
+    assert aws.tags(group["ARN"])["tier"] == "gold"
+    assert "Modifying" in cluster.event_reasons(namespace, "grow")
+
+
+def test_unsupported_change_is_reported_not_attempted(cluster, aws, namespace):
+    cluster.password_secret(namespace)
+    created = cluster.create(namespace, "fixed")
+    cluster.wait_ready(namespace, "fixed")
+    cluster.patch_spec(namespace, "fixed", {"port": 6380})  # CEL refuses this on a real server
+    condition = cluster.wait_reason(namespace, "fixed", "ChangeNotSupported")
+    assert "port 6380" in condition["message"]
+    assert cluster.condition(namespace, "fixed", "Stalled")["status"] == "True"
+    assert aws.group(group_id_of(created))["Status"] == "available"
+
+
+def test_invalid_password_makes_no_aws_call(cluster, aws, namespace):
+    cluster.password_secret(namespace, value="short/pass")
+    before = aws.calls("CreateReplicationGroup")
+    cluster.create(namespace, "badpass")
+    condition = cluster.wait_reason(namespace, "badpass", "InvalidSpec")
+    assert "must be 16 to 128 characters long" in condition["message"]
+    assert "short/pass" not in condition["message"]  # the password never appears in status
+    assert cluster.condition(namespace, "badpass", "Stalled")["status"] == "True"
+    assert aws.calls("CreateReplicationGroup") == before
+
+
+def test_invalid_spec_makes_no_aws_call(cluster, aws, namespace):
+    cluster.password_secret(namespace)
+    before = aws.calls("CreateReplicationGroup")
+    cluster.create(namespace, "badspec", numShards=3)  # a real API server's CEL would refuse it
+    condition = cluster.wait_reason(namespace, "badspec", "InvalidSpec")
+    assert "numShards greater than 1 requires enableSharding: true" in condition["message"]
+    assert aws.calls("CreateReplicationGroup") == before
+    cluster.patch_spec(namespace, "badspec", {"numShards": 1})
+    cluster.wait_ready(namespace, "badspec")
+
+
+def test_missing_password_secret_then_created(cluster, namespace):
+    cluster.create(namespace, "later")
+    condition = cluster.wait_reason(namespace, "later", "InvalidSpec")
+    assert "redis-password" in condition["message"] and "does not exist" in condition["message"]
+    cluster.password_secret(namespace)
+    cluster.wait_ready(namespace, "later")
+
+
+def test_a_group_that_is_not_ours_is_never_touched(cluster, aws, namespace):
+    created = cluster.create(namespace, "squatter")  # no Secret yet: nothing happens in AWS
+    cluster.wait_reason(namespace, "squatter", "InvalidSpec")
+    gid = group_id_of(created)
+    aws.elasticache.create_replication_group(
+        ReplicationGroupId=gid, ReplicationGroupDescription="made by hand", CacheNodeType="cache.m7g.large",
+        Engine="redis", TransitEncryptionEnabled=True, AuthToken="someone-elses-token", NumCacheClusters=1,
+        Tags=[{"Key": "owner", "Value": "terraform"}])
+    cluster.password_secret(namespace)
+    condition = cluster.wait_reason(namespace, "squatter", "NotOwned")
+    assert gid in condition["message"]
+    eventually(lambda: aws.group(gid)["Status"] == "available")
+    cluster.delete(namespace, "squatter")
+    eventually(lambda: not cluster.exists(namespace, "squatter"), message="CR removed")
+    group = aws.group(gid)
+    assert group is not None and group["CacheNodeType"] == "cache.m7g.large"
+    assert aws.tags(group["ARN"]) == {"owner": "terraform"}
