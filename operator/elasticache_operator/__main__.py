@@ -13,8 +13,11 @@ from .settings import Settings
 
 def main() -> None:
     settings = Settings()
-    kopf.configure(verbose=settings.log_level == "DEBUG", quiet=settings.log_level in ("WARNING", "ERROR"),
-                   log_format=kopf.LogFormat.JSON if settings.log_format == "json" else kopf.LogFormat.FULL)
+    kopf.configure(
+        verbose=settings.log_level == "DEBUG",
+        quiet=settings.log_level in ("WARNING", "ERROR"),
+        log_format=kopf.LogFormat.JSON if settings.log_format == "json" else kopf.LogFormat.FULL,
+    )
     logging.getLogger().setLevel(settings.log_level)
     try:
         metrics.serve(settings.metrics_port, version("elasticache-operator"))

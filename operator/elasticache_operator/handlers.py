@@ -26,8 +26,11 @@ def build_deps(settings: Settings) -> reconcile.Deps:
         kubernetes.config.load_incluster_config()
     except kubernetes.config.ConfigException:
         kubernetes.config.load_kube_config()
-    config = Config(retries={"mode": "standard", "total_max_attempts": settings.aws_max_attempts},
-                    connect_timeout=5, read_timeout=30)
+    config = Config(
+        retries={"mode": "standard", "total_max_attempts": settings.aws_max_attempts},
+        connect_timeout=5,
+        read_timeout=30,
+    )
     session = boto3.session.Session(region_name=settings.aws_region)
     return reconcile.Deps(
         elasticache=ElastiCache(session.client("elasticache", config=config)),
@@ -44,7 +47,8 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     settings.persistence.finalizer = f"{API_GROUP}/finalizer"
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=API_GROUP)
     settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
-        prefix=API_GROUP, key="last-handled-configuration")
+        prefix=API_GROUP, key="last-handled-configuration"
+    )
     settings.execution.max_workers = SETTINGS.workers
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330

@@ -21,7 +21,7 @@ from .core.connection import connection_data
 from .core.decide import aws_error, decide, holding_after_failure, invalid_spec, status_fields
 from .core.desired import Identity, Placement, create_request, desired_group
 from .core.spec import auth_token_problem, describe_validation_error, parse_spec
-from .kube.secrets import Secrets, SecretProblem
+from .kube.secrets import SecretProblem, Secrets
 from .settings import Settings
 
 
@@ -73,8 +73,14 @@ def _stamp(moment: datetime.datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _conclude(body: dict[str, Any], verdict: c.Verdict, fields: dict[str, Any], deps: Deps,
-              requeue: float | None, events: list[Event] | None = None) -> Outcome:
+def _conclude(
+    body: dict[str, Any],
+    verdict: c.Verdict,
+    fields: dict[str, Any],
+    deps: Deps,
+    requeue: float | None,
+    events: list[Event] | None = None,
+) -> Outcome:
     """Status with conditions, an Event if Ready changed, and the requeue for this verdict."""
     status = body.get("status") or {}
     generation = body["metadata"].get("generation")
@@ -87,8 +93,15 @@ def _conclude(body: dict[str, Any], verdict: c.Verdict, fields: dict[str, Any], 
     outcome_status = {**fields, "observedGeneration": generation, "conditions": conditions}
     if requeue is None and verdict.progressing:
         requeue = deps.settings.poll_seconds
-    result = ("error" if verdict.reason == c.AWS_ERROR else "ready" if verdict.ready == "True"
-              else "stalled" if verdict.terminal else "progressing")
+    result = (
+        "error"
+        if verdict.reason == c.AWS_ERROR
+        else "ready"
+        if verdict.ready == "True"
+        else "stalled"
+        if verdict.terminal
+        else "progressing"
+    )
     metrics.reconcile_total.labels(result).inc()
     return Outcome(status=outcome_status, events=events, requeue_after=requeue)
 
@@ -155,8 +168,13 @@ def _reconcile(body: dict[str, Any], deps: Deps) -> Outcome:
             except SecretProblem as e:
                 return _conclude(body, invalid_spec(str(e)), fields, deps, None)
             if written != "unchanged":
-                events.append(Event("Normal", "ConnectionSecret",
-                                    f"Secret {spec.secret_name(identity.name)} {written} with host, port and password"))
+                events.append(
+                    Event(
+                        "Normal",
+                        "ConnectionSecret",
+                        f"Secret {spec.secret_name(identity.name)} {written} with host, port and password",
+                    )
+                )
         return _conclude(body, decision.verdict, fields, deps, None, events)
     except AWSCallError as e:
         metrics.reconcile_errors_total.inc()
@@ -186,11 +204,19 @@ def _finalize(body: dict[str, Any], deps: Deps) -> Outcome:
         if observed is None:
             return Outcome(events=[Event("Normal", "Deleted", f"Replication group {group_id} is gone")])
         if not naming.is_owned(observed.tags, identity.uid):
-            return Outcome(events=[Event("Warning", c.NOT_OWNED,
-                                         f"Replication group {group_id} is not this RedisCluster's; left in AWS")])
+            return Outcome(
+                events=[
+                    Event(
+                        "Warning", c.NOT_OWNED, f"Replication group {group_id} is not this RedisCluster's; left in AWS"
+                    )
+                ]
+            )
         if policy == "Retain":
-            return Outcome(events=[Event("Normal", "Retained",
-                                         f"Replication group {group_id} is kept in AWS with its data and tags")])
+            return Outcome(
+                events=[
+                    Event("Normal", "Retained", f"Replication group {group_id} is kept in AWS with its data and tags")
+                ]
+            )
         fields = status_fields(group_id, observed, status.get("connectionSecretName", ""))
         deleting = c.Verdict("False", c.DELETING, f"Deleting replication group {group_id}", progressing=True)
         events = []
@@ -200,19 +226,32 @@ def _finalize(body: dict[str, Any], deps: Deps) -> Outcome:
                 stamp = body["metadata"].get("deletionTimestamp") or _stamp(deps.now())
                 snapshot = naming.final_snapshot_name(group_id, stamp)
             deps.elasticache.delete(group_id, snapshot)
-            events.append(Event("Normal", "DeletingGroup",
-                                f"Deleting replication group {group_id}"
-                                + (f" after final snapshot {snapshot}" if snapshot else " without a final snapshot")))
+            events.append(
+                Event(
+                    "Normal",
+                    "DeletingGroup",
+                    f"Deleting replication group {group_id}"
+                    + (f" after final snapshot {snapshot}" if snapshot else " without a final snapshot"),
+                )
+            )
         elif observed.status != "deleting":
-            deleting = c.Verdict("False", c.DELETING,
-                                 f"Waiting for replication group {group_id} to leave {observed.status} before deleting",
-                                 progressing=True)
+            deleting = c.Verdict(
+                "False",
+                c.DELETING,
+                f"Waiting for replication group {group_id} to leave {observed.status} before deleting",
+                progressing=True,
+            )
         outcome = _conclude(body, deleting, fields, deps, deps.settings.poll_seconds, events)
         outcome.done = False
         return outcome
     except AWSCallError as e:
         metrics.reconcile_errors_total.inc()
-        outcome = _conclude(body, aws_error("DeleteReplicationGroup", e.code, e.message, False), {}, deps,
-                            deps.settings.retry_seconds if e.kind is not Kind.TRANSIENT else deps.settings.poll_seconds)
+        outcome = _conclude(
+            body,
+            aws_error("DeleteReplicationGroup", e.code, e.message, False),
+            {},
+            deps,
+            deps.settings.retry_seconds if e.kind is not Kind.TRANSIENT else deps.settings.poll_seconds,
+        )
         outcome.done = False
         return outcome

@@ -58,7 +58,8 @@ class Cluster:
             except ApiException as e:
                 if e.status != 409:
                     raise
-            eventually(lambda: self._established(crd["metadata"]["name"]), message="CRD established")
+            name = crd["metadata"]["name"]
+            eventually(lambda name=name: self._established(name), message="CRD established")
 
     def _established(self, name: str) -> bool:
         crd = self.extensions.read_custom_resource_definition(name).to_dict()
@@ -74,10 +75,16 @@ class Cluster:
         self.core.create_namespaced_secret(namespace, {"metadata": {"name": name}, "stringData": {"password": value}})
 
     def create(self, namespace: str, name: str, **spec) -> dict:
-        body = {"apiVersion": f"{GROUP}/{VERSION}", "kind": "RedisCluster", "metadata": {"name": name},
-                "spec": {"instanceSize": "cache.t4g.micro",
-                         "defaultUserPassword": {"secretKeyRef": {"name": "redis-password", "key": "password"}},
-                         **spec}}
+        body = {
+            "apiVersion": f"{GROUP}/{VERSION}",
+            "kind": "RedisCluster",
+            "metadata": {"name": name},
+            "spec": {
+                "instanceSize": "cache.t4g.micro",
+                "defaultUserPassword": {"secretKeyRef": {"name": "redis-password", "key": "password"}},
+                **spec,
+            },
+        }
         return self.custom.create_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, body)
 
     def get(self, namespace: str, name: str) -> dict:
@@ -103,13 +110,19 @@ class Cluster:
         return next((c for c in status.get("conditions") or [] if c["type"] == type_), {})
 
     def wait_ready(self, namespace: str, name: str, timeout: float = 40) -> dict:
-        eventually(lambda: self.condition(namespace, name).get("status") == "True", timeout,
-                   message=f"{namespace}/{name} Ready")
+        eventually(
+            lambda: self.condition(namespace, name).get("status") == "True",
+            timeout,
+            message=f"{namespace}/{name} Ready",
+        )
         return self.get(namespace, name)
 
     def wait_reason(self, namespace: str, name: str, reason: str, timeout: float = 40) -> dict:
-        return eventually(lambda: (c := self.condition(namespace, name)).get("reason") == reason and c, timeout,
-                          message=f"{namespace}/{name} reason {reason}")
+        return eventually(
+            lambda: (c := self.condition(namespace, name)).get("reason") == reason and c,
+            timeout,
+            message=f"{namespace}/{name} reason {reason}",
+        )
 
     def secret_data(self, namespace: str, name: str) -> dict[str, str]:
         import base64
@@ -119,8 +132,11 @@ class Cluster:
 
     def event_reasons(self, namespace: str, name: str) -> list[str]:
         events = self.core.list_namespaced_event(namespace).items
-        return [e.reason for e in sorted(events, key=lambda e: e.metadata.creation_timestamp or 0)
-                if e.involved_object.name == name]
+        return [
+            e.reason
+            for e in sorted(events, key=lambda e: e.metadata.creation_timestamp or 0)
+            if e.involved_object.name == name
+        ]
 
 
 class AWS:
@@ -128,10 +144,20 @@ class AWS:
         import boto3
 
         self.endpoint = endpoint
-        self.elasticache = boto3.client("elasticache", endpoint_url=endpoint, region_name="us-east-1",
-                                        aws_access_key_id="sandbox", aws_secret_access_key="sandbox")
-        self.logs = boto3.client("logs", endpoint_url=endpoint, region_name="us-east-1",
-                                 aws_access_key_id="sandbox", aws_secret_access_key="sandbox")
+        self.elasticache = boto3.client(
+            "elasticache",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="sandbox",
+            aws_secret_access_key="sandbox",
+        )
+        self.logs = boto3.client(
+            "logs",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="sandbox",
+            aws_secret_access_key="sandbox",
+        )
 
     def group(self, group_id: str) -> dict | None:
         try:
@@ -166,8 +192,16 @@ def kubeconfig(logs_dir):
         return
     port = free_port()
     path = logs_dir / "kubeconfig.json"
-    args = ["-m", "elasticache_operator.sandbox.kube_api", "--port", str(port), "--kubeconfig", str(path),
-            "--crd", str(ROOT / "crds" / "redisclusters.yaml")]
+    args = [
+        "-m",
+        "elasticache_operator.sandbox.kube_api",
+        "--port",
+        str(port),
+        "--kubeconfig",
+        str(path),
+        "--crd",
+        str(ROOT / "crds" / "redisclusters.yaml"),
+    ]
     with running(args, logs_dir / "kube-api.log", port):
         yield str(path)
 
@@ -175,8 +209,18 @@ def kubeconfig(logs_dir):
 @pytest.fixture(scope="session")
 def aws(logs_dir):
     port = free_port()
-    args = ["-m", "elasticache_operator.sandbox.elasticache_api", "--port", str(port),
-            "--create-seconds", "1", "--modify-seconds", "0.5", "--delete-seconds", "0.5"]
+    args = [
+        "-m",
+        "elasticache_operator.sandbox.elasticache_api",
+        "--port",
+        str(port),
+        "--create-seconds",
+        "1",
+        "--modify-seconds",
+        "0.5",
+        "--delete-seconds",
+        "0.5",
+    ]
     with running(args, logs_dir / "elasticache.log", port):
         yield AWS(f"http://127.0.0.1:{port}")
 
@@ -185,12 +229,17 @@ def aws(logs_dir):
 def operator_process(kubeconfig, aws, logs_dir):
     env = {
         "KUBECONFIG": kubeconfig,
-        "AWS_ENDPOINT_URL": aws.endpoint, "AWS_ACCESS_KEY_ID": "sandbox", "AWS_SECRET_ACCESS_KEY": "sandbox",
+        "AWS_ENDPOINT_URL": aws.endpoint,
+        "AWS_ACCESS_KEY_ID": "sandbox",
+        "AWS_SECRET_ACCESS_KEY": "sandbox",
         "AWS_REGION": "us-east-1",
         "ELASTICACHE_OPERATOR_CLUSTER_NAME": "integration",
-        "ELASTICACHE_OPERATOR_POLL_SECONDS": "0.5", "ELASTICACHE_OPERATOR_RETRY_SECONDS": "1",
-        "ELASTICACHE_OPERATOR_RESYNC_SECONDS": "3", "ELASTICACHE_OPERATOR_AWS_MAX_ATTEMPTS": "2",
-        "ELASTICACHE_OPERATOR_METRICS_PORT": str(free_port()), "ELASTICACHE_OPERATOR_HEALTH_PORT": str(free_port()),
+        "ELASTICACHE_OPERATOR_POLL_SECONDS": "0.5",
+        "ELASTICACHE_OPERATOR_RETRY_SECONDS": "1",
+        "ELASTICACHE_OPERATOR_RESYNC_SECONDS": "3",
+        "ELASTICACHE_OPERATOR_AWS_MAX_ATTEMPTS": "2",
+        "ELASTICACHE_OPERATOR_METRICS_PORT": str(free_port()),
+        "ELASTICACHE_OPERATOR_HEALTH_PORT": str(free_port()),
     }
     log = logs_dir / "operator.log"
     with running(["-m", "elasticache_operator"], log, env=env) as process:

@@ -24,8 +24,12 @@ def test_throttling_is_retried_until_it_passes(cluster, aws, namespace):
 
 def test_terminal_error_stops_calls_until_the_spec_changes(cluster, aws, namespace):
     cluster.password_secret(namespace)
-    aws.inject(operation="CreateReplicationGroup", code="NodeQuotaForCustomerExceeded",
-               message="Quota exceeded for customer", count=-1)
+    aws.inject(
+        operation="CreateReplicationGroup",
+        code="NodeQuotaForCustomerExceeded",
+        message="Quota exceeded for customer",
+        count=-1,
+    )
     try:
         cluster.create(namespace, "overquota")
         condition = cluster.wait_reason(namespace, "overquota", "AWSError")

@@ -23,8 +23,12 @@ def test_delete_policy_removes_the_group_without_a_snapshot(cluster, aws, namesp
     assert not aws.elasticache.describe_snapshots(ReplicationGroupId=gid)["Snapshots"] if aws.group(gid) else True
     snapshots = [s for s in aws.elasticache.describe_snapshots()["Snapshots"] if s.get("ReplicationGroupId") == gid]
     assert snapshots == []
-    eventually(lambda: not [s for s in cluster.core.list_namespaced_secret(namespace).items
-                            if s.metadata.name == "doomed-redis"], message="connection Secret collected")
+    eventually(
+        lambda: (
+            not [s for s in cluster.core.list_namespaced_secret(namespace).items if s.metadata.name == "doomed-redis"]
+        ),
+        message="connection Secret collected",
+    )
 
 
 def test_snapshot_policy_takes_a_final_snapshot(cluster, aws, namespace):
@@ -34,7 +38,9 @@ def test_snapshot_policy_takes_a_final_snapshot(cluster, aws, namespace):
     assert aws.group(gid) is None
     [snapshot] = [s for s in aws.elasticache.describe_snapshots()["Snapshots"] if s.get("ReplicationGroupId") == gid]
     assert snapshot["SnapshotName"].startswith(f"{gid}-final-")
-    assert any(snapshot["SnapshotName"] in (e.message or "") for e in cluster.core.list_namespaced_event(namespace).items)
+    assert any(
+        snapshot["SnapshotName"] in (e.message or "") for e in cluster.core.list_namespaced_event(namespace).items
+    )
 
 
 def test_retain_policy_leaves_the_group_and_its_tags(cluster, aws, namespace):

@@ -4,7 +4,13 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from elasticache_operator.core.naming import TAG_CLUSTER, TAG_NAME, TAG_NAMESPACE, TAG_UID, replication_group_id
+from elasticache_operator.core.naming import (
+    TAG_CLUSTER,
+    TAG_NAME,
+    TAG_NAMESPACE,
+    TAG_UID,
+    replication_group_id,
+)
 
 from .conftest import TOKEN, eventually
 
@@ -53,8 +59,9 @@ def test_single_node_cluster_end_to_end(cluster, aws, namespace):
 
 def test_replicated_cluster_has_a_reader_endpoint(cluster, aws, namespace):
     cluster.password_secret(namespace)
-    created = cluster.create(namespace, "catalog", numReplicaNodes=2, enableAutomaticFailover=True,
-                             connectionSecretName="catalog-conn")
+    created = cluster.create(
+        namespace, "catalog", numReplicaNodes=2, enableAutomaticFailover=True, connectionSecretName="catalog-conn"
+    )
     obj = cluster.wait_ready(namespace, "catalog")
     group = aws.group(group_id_of(created))
     assert len(group["MemberClusters"]) == 3 and group["AutomaticFailover"] == "enabled"
@@ -65,8 +72,7 @@ def test_replicated_cluster_has_a_reader_endpoint(cluster, aws, namespace):
 
 def test_sharded_cluster_uses_the_configuration_endpoint(cluster, aws, namespace):
     cluster.password_secret(namespace)
-    created = cluster.create(namespace, "events", enableSharding=True, numShards=3, numReplicaNodes=1,
-                             engine="valkey")
+    created = cluster.create(namespace, "events", enableSharding=True, numShards=3, numReplicaNodes=1, engine="valkey")
     obj = cluster.wait_ready(namespace, "events")
     group = aws.group(group_id_of(created))
     assert group["ClusterEnabled"] and len(group["NodeGroups"]) == 3
@@ -79,14 +85,29 @@ def test_in_place_changes_are_applied(cluster, aws, namespace):
     cluster.password_secret(namespace)
     created = cluster.create(namespace, "grow", numReplicaNodes=1)
     cluster.wait_ready(namespace, "grow")
-    cluster.patch_spec(namespace, "grow", {"instanceSize": "cache.r7g.large", "engineVersion": "7.1",
-                                           "automatedBackupRetentionDays": 7, "enableAutomaticFailover": True,
-                                           "tags": {"tier": "gold"}})
+    cluster.patch_spec(
+        namespace,
+        "grow",
+        {
+            "instanceSize": "cache.r7g.large",
+            "engineVersion": "7.1",
+            "automatedBackupRetentionDays": 7,
+            "enableAutomaticFailover": True,
+            "tags": {"tier": "gold"},
+        },
+    )
     gid = group_id_of(created)
-    eventually(lambda: (g := aws.group(gid))["CacheNodeType"] == "cache.r7g.large" and g["Status"] == "available",
-               message="group modified")
-    obj = eventually(lambda: (o := cluster.get(namespace, "grow"))["status"].get("observedGeneration") == 2
-                     and cluster.condition(namespace, "grow").get("status") == "True" and o)
+    eventually(
+        lambda: (g := aws.group(gid))["CacheNodeType"] == "cache.r7g.large" and g["Status"] == "available",
+        message="group modified",
+    )
+    obj = eventually(
+        lambda: (
+            (o := cluster.get(namespace, "grow"))["status"].get("observedGeneration") == 2
+            and cluster.condition(namespace, "grow").get("status") == "True"
+            and o
+        )
+    )
     group = aws.group(gid)
     assert group["SnapshotRetentionLimit"] == 7 and group["AutomaticFailover"] == "enabled"
     assert obj["status"]["engineVersion"].startswith("7.1")
@@ -140,9 +161,15 @@ def test_a_group_that_is_not_ours_is_never_touched(cluster, aws, namespace):
     cluster.wait_reason(namespace, "squatter", "InvalidSpec")
     gid = group_id_of(created)
     aws.elasticache.create_replication_group(
-        ReplicationGroupId=gid, ReplicationGroupDescription="made by hand", CacheNodeType="cache.m7g.large",
-        Engine="redis", TransitEncryptionEnabled=True, AuthToken="someone-elses-token", NumCacheClusters=1,
-        Tags=[{"Key": "owner", "Value": "terraform"}])
+        ReplicationGroupId=gid,
+        ReplicationGroupDescription="made by hand",
+        CacheNodeType="cache.m7g.large",
+        Engine="redis",
+        TransitEncryptionEnabled=True,
+        AuthToken="someone-elses-token",
+        NumCacheClusters=1,
+        Tags=[{"Key": "owner", "Value": "terraform"}],
+    )
     cluster.password_secret(namespace)
     condition = cluster.wait_reason(namespace, "squatter", "NotOwned")
     assert gid in condition["message"]

@@ -39,8 +39,16 @@ class Api:
 def kube_api(tmp_path_factory):
     port = free_port()
     log = tmp_path_factory.mktemp("kube-api") / "kube-api.log"
-    args = ["-m", "elasticache_operator.sandbox.kube_api", "--port", str(port),
-            "--crd", str(ROOT / "crds" / "redisclusters.yaml"), "--history-limit", "50"]
+    args = [
+        "-m",
+        "elasticache_operator.sandbox.kube_api",
+        "--port",
+        str(port),
+        "--crd",
+        str(ROOT / "crds" / "redisclusters.yaml"),
+        "--history-limit",
+        "50",
+    ]
     with running(args, log, port):
         yield Api(f"http://127.0.0.1:{port}")
 
@@ -53,9 +61,14 @@ class ElastiCacheSandbox:
         import boto3
         from botocore.config import Config
 
-        return boto3.client(service, endpoint_url=self.endpoint, region_name="us-east-1",
-                            aws_access_key_id="sandbox", aws_secret_access_key="sandbox",
-                            config=Config(retries={"mode": "standard", "total_max_attempts": attempts}))
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="sandbox",
+            aws_secret_access_key="sandbox",
+            config=Config(retries={"mode": "standard", "total_max_attempts": attempts}),
+        )
 
     def inject(self, **fault):
         requests.post(f"{self.endpoint}/_sandbox/faults", json=fault, timeout=10).raise_for_status()
@@ -71,7 +84,17 @@ class ElastiCacheSandbox:
 def elasticache(tmp_path_factory):
     port = free_port()
     log = tmp_path_factory.mktemp("elasticache") / "elasticache.log"
-    args = ["-m", "elasticache_operator.sandbox.elasticache_api", "--port", str(port),
-            "--create-seconds", "0.6", "--modify-seconds", "0.4", "--delete-seconds", "0.4"]
+    args = [
+        "-m",
+        "elasticache_operator.sandbox.elasticache_api",
+        "--port",
+        str(port),
+        "--create-seconds",
+        "0.6",
+        "--modify-seconds",
+        "0.4",
+        "--delete-seconds",
+        "0.4",
+    ]
     with running(args, log, port):
         yield ElastiCacheSandbox(f"http://127.0.0.1:{port}")

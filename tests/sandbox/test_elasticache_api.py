@@ -14,9 +14,16 @@ def group_id():
 
 
 def create(ec, gid=None, **overrides):
-    request = dict(ReplicationGroupId=gid or group_id(), ReplicationGroupDescription="test", Engine="redis",
-                   EngineVersion="6.2", CacheNodeType="cache.t4g.micro", TransitEncryptionEnabled=True,
-                   AuthToken=TOKEN, NumCacheClusters=1)
+    request = dict(
+        ReplicationGroupId=gid or group_id(),
+        ReplicationGroupDescription="test",
+        Engine="redis",
+        EngineVersion="6.2",
+        CacheNodeType="cache.t4g.micro",
+        TransitEncryptionEnabled=True,
+        AuthToken=TOKEN,
+        NumCacheClusters=1,
+    )
     request.update(overrides)
     return ec.create_replication_group(**{k: v for k, v in request.items() if v is not None})["ReplicationGroup"]
 
@@ -63,8 +70,14 @@ def test_ids_are_stored_lowercase(elasticache):
 
 def test_sharded_groups_have_node_groups_and_a_configuration_endpoint(elasticache):
     ec = elasticache.client()
-    group = create(ec, NumCacheClusters=None, NumNodeGroups=3, ReplicasPerNodeGroup=1, AutomaticFailoverEnabled=True,
-                   CacheParameterGroupName="default.redis6.x.cluster.on")
+    group = create(
+        ec,
+        NumCacheClusters=None,
+        NumNodeGroups=3,
+        ReplicasPerNodeGroup=1,
+        AutomaticFailoverEnabled=True,
+        CacheParameterGroupName="default.redis6.x.cluster.on",
+    )
     assert group["ClusterEnabled"] is True and len(group["NodeGroups"]) == 3
     assert all(len(g["NodeGroupMembers"]) == 2 for g in group["NodeGroups"])
     assert group["ConfigurationEndpoint"]["Address"]
@@ -80,7 +93,11 @@ def test_sharded_groups_have_node_groups_and_a_configuration_endpoint(elasticach
         ({"TransitEncryptionEnabled": False}, "InvalidParameterCombination", "in-transit"),
         ({"NumCacheClusters": 7}, "InvalidParameterValue", "between 1 and 6"),
         ({"AutomaticFailoverEnabled": True}, "InvalidParameterCombination", "at least 2"),
-        ({"NumCacheClusters": None, "NumNodeGroups": 2}, "InvalidParameterCombination", "Automatic failover must be enabled"),
+        (
+            {"NumCacheClusters": None, "NumNodeGroups": 2},
+            "InvalidParameterCombination",
+            "Automatic failover must be enabled",
+        ),
         ({"SnapshotRetentionLimit": 36}, "InvalidParameterValue", "between 0 and 35"),
     ],
 )
@@ -99,11 +116,16 @@ def test_duplicate_ids_are_refused(elasticache):
 def test_modify_needs_available_then_passes_through_modifying(elasticache):
     ec = elasticache.client()
     gid = create(ec)["ReplicationGroupId"]
-    code, _ = error_code(lambda: ec.modify_replication_group(ReplicationGroupId=gid, CacheNodeType="cache.m7g.large", ApplyImmediately=True))
+    code, _ = error_code(
+        lambda: ec.modify_replication_group(
+            ReplicationGroupId=gid, CacheNodeType="cache.m7g.large", ApplyImmediately=True
+        )
+    )
     assert code == "InvalidReplicationGroupState"
     wait_status(ec, gid, "available")
-    group = ec.modify_replication_group(ReplicationGroupId=gid, CacheNodeType="cache.m7g.large", EngineVersion="7.1",
-                                        ApplyImmediately=True)["ReplicationGroup"]
+    group = ec.modify_replication_group(
+        ReplicationGroupId=gid, CacheNodeType="cache.m7g.large", EngineVersion="7.1", ApplyImmediately=True
+    )["ReplicationGroup"]
     assert group["Status"] == "modifying"
     wait_status(ec, gid, "available")
     group = ec.describe_replication_groups(ReplicationGroupId=gid)["ReplicationGroups"][0]
@@ -116,9 +138,13 @@ def test_identical_modify_and_downgrade_are_refused(elasticache):
     ec = elasticache.client()
     gid = create(ec)["ReplicationGroupId"]
     wait_status(ec, gid, "available")
-    code, message = error_code(lambda: ec.modify_replication_group(ReplicationGroupId=gid, EngineVersion="6.2", ApplyImmediately=True))
+    code, message = error_code(
+        lambda: ec.modify_replication_group(ReplicationGroupId=gid, EngineVersion="6.2", ApplyImmediately=True)
+    )
     assert (code, message) == ("InvalidParameterCombination", "No modifications were requested.")
-    code, _ = error_code(lambda: ec.modify_replication_group(ReplicationGroupId=gid, EngineVersion="6.0", ApplyImmediately=True))
+    code, _ = error_code(
+        lambda: ec.modify_replication_group(ReplicationGroupId=gid, EngineVersion="6.0", ApplyImmediately=True)
+    )
     assert code == "InvalidParameterValue"
 
 
@@ -127,7 +153,9 @@ def test_delete_records_the_final_snapshot_and_the_group_goes_away(elasticache):
     gid = create(ec)["ReplicationGroupId"]
     assert error_code(lambda: ec.delete_replication_group(ReplicationGroupId=gid))[0] == "InvalidReplicationGroupState"
     wait_status(ec, gid, "available")
-    group = ec.delete_replication_group(ReplicationGroupId=gid, FinalSnapshotIdentifier=f"{gid}-final")["ReplicationGroup"]
+    group = ec.delete_replication_group(ReplicationGroupId=gid, FinalSnapshotIdentifier=f"{gid}-final")[
+        "ReplicationGroup"
+    ]
     assert group["Status"] == "deleting"
     [snapshot] = ec.describe_snapshots(SnapshotName=f"{gid}-final")["Snapshots"]
     assert snapshot["ReplicationGroupId"] == gid
@@ -142,7 +170,9 @@ def test_describe_paginates(elasticache):
     first = ec.describe_replication_groups(MaxRecords=20)
     assert len(first["ReplicationGroups"]) == 20 and first["Marker"]
     rest = ec.describe_replication_groups(MaxRecords=20, Marker=first["Marker"])
-    assert not {g["ReplicationGroupId"] for g in first["ReplicationGroups"]} & {g["ReplicationGroupId"] for g in rest["ReplicationGroups"]}
+    assert not {g["ReplicationGroupId"] for g in first["ReplicationGroups"]} & {
+        g["ReplicationGroupId"] for g in rest["ReplicationGroups"]
+    }
 
 
 def test_faults_are_injected_per_operation_and_counted(elasticache):
@@ -151,7 +181,9 @@ def test_faults_are_injected_per_operation_and_counted(elasticache):
     try:
         assert error_code(lambda: ec.describe_replication_groups())[0] == "Throttling"
         ec.describe_replication_groups()  # only one request was to fail
-        elasticache.inject(operation="DescribeCacheClusters", code="InternalFailure", status=500, message="boom", count=1)
+        elasticache.inject(
+            operation="DescribeCacheClusters", code="InternalFailure", status=500, message="boom", count=1
+        )
         assert error_code(lambda: ec.describe_cache_clusters())[0] == "InternalFailure"
         assert elasticache.client(attempts=3).describe_cache_clusters()  # a retrying client gets through
     finally:

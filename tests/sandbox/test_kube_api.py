@@ -21,9 +21,13 @@ def make_namespace(api):
 
 
 def make_cluster(api, namespace, name=None, **spec):
-    body = {"apiVersion": "redis.elasticache-operator.io/v1alpha1", "kind": "RedisCluster",
-            "metadata": {"name": name or unique("rc")}, "spec": {"instanceSize": "cache.t4g.micro", **spec},
-            "status": {"host": "smuggled"}}
+    body = {
+        "apiVersion": "redis.elasticache-operator.io/v1alpha1",
+        "kind": "RedisCluster",
+        "metadata": {"name": name or unique("rc")},
+        "spec": {"instanceSize": "cache.t4g.micro", **spec},
+        "status": {"host": "smuggled"},
+    }
     status, obj = api.post(f"{RC}/namespaces/{namespace}/redisclusters", body)
     assert status == 201, obj
     return obj
@@ -105,8 +109,10 @@ def test_put_replaces_the_object(kube_api):
 def test_json_patch_test_failure_is_422(kube_api):
     obj = make_cluster(kube_api, make_namespace(kube_api))
     path = path_of(obj)
-    ops = [{"op": "test", "path": "/metadata/resourceVersion", "value": "0"},
-           {"op": "add", "path": "/metadata/finalizers", "value": ["x/y"]}]
+    ops = [
+        {"op": "test", "path": "/metadata/resourceVersion", "value": "0"},
+        {"op": "add", "path": "/metadata/finalizers", "value": ["x/y"]},
+    ]
     status, err = kube_api.json_patch(path, ops)
     assert status == 422 and err["reason"] == "Invalid"
     ops[0]["value"] = obj["metadata"]["resourceVersion"]
@@ -146,8 +152,10 @@ def test_lists_carry_kind_and_resource_version(kube_api):
 
 def test_secret_string_data_becomes_data(kube_api):
     ns = make_namespace(kube_api)
-    status, secret = kube_api.post(f"/api/v1/namespaces/{ns}/secrets",
-                                   {"metadata": {"name": "s"}, "stringData": {"password": "p#$^<>&"}, "data": {"x": "eA=="}})
+    status, secret = kube_api.post(
+        f"/api/v1/namespaces/{ns}/secrets",
+        {"metadata": {"name": "s"}, "stringData": {"password": "p#$^<>&"}, "data": {"x": "eA=="}},
+    )
     assert status == 201 and "stringData" not in secret and secret["type"] == "Opaque"
     assert base64.b64decode(secret["data"]["password"]).decode() == "p#$^<>&" and secret["data"]["x"] == "eA=="
 
@@ -166,8 +174,13 @@ def test_finalizers_hold_deletion_until_removed(kube_api):
 
 
 def owned_secret(api, ns, owner):
-    ref = {"apiVersion": owner["apiVersion"], "kind": owner["kind"], "name": owner["metadata"]["name"],
-           "uid": owner["metadata"]["uid"], "controller": True}
+    ref = {
+        "apiVersion": owner["apiVersion"],
+        "kind": owner["kind"],
+        "name": owner["metadata"]["name"],
+        "uid": owner["metadata"]["uid"],
+        "controller": True,
+    }
     name = unique("owned")
     api.post(f"/api/v1/namespaces/{ns}/secrets", {"metadata": {"name": name, "ownerReferences": [ref]}})
     return f"/api/v1/namespaces/{ns}/secrets/{name}"
@@ -194,7 +207,9 @@ def test_orphan_propagation_keeps_dependents(kube_api):
 
 
 def watch_events(api, path, **params):
-    with requests.get(api.base + path, params={"watch": "true", "timeoutSeconds": "1", **params}, stream=True, timeout=30) as r:
+    with requests.get(
+        api.base + path, params={"watch": "true", "timeoutSeconds": "1", **params}, stream=True, timeout=30
+    ) as r:
         return [json.loads(line) for line in r.iter_lines() if line]
 
 
@@ -206,7 +221,16 @@ def test_watch_resumes_from_a_resource_version(kube_api):
     kube_api.merge(path_of(first), {"spec": {"port": 6380}})
     events = watch_events(kube_api, f"{RC}/namespaces/{ns}/redisclusters", resourceVersion=since)
     assert [(e["type"], e["object"]["metadata"]["name"]) for e in events] == [
-        ("ADDED", second["metadata"]["name"]), ("MODIFIED", first["metadata"]["name"])]
+        ("ADDED", second["metadata"]["name"]),
+        ("MODIFIED", first["metadata"]["name"]),
+    ]
+
+
+def test_watch_streams_are_served_as_json(kube_api):
+    with requests.get(
+        kube_api.base + "/api/v1/namespaces", params={"watch": "true", "timeoutSeconds": "1"}, stream=True, timeout=30
+    ) as response:
+        assert response.headers["Content-Type"].startswith("application/json")
 
 
 def test_watch_without_version_lists_first(kube_api):
@@ -231,11 +255,17 @@ def test_discovery_lists_the_crd_and_registers_new_ones(kube_api):
     names = {r["name"]: r for r in resources["resources"]}
     assert names["redisclusters"]["kind"] == "RedisCluster" and names["redisclusters"]["namespaced"]
     assert "redisclusters/status" in names
-    crd = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-           "metadata": {"name": "widgets.example.com"},
-           "spec": {"group": "example.com", "scope": "Cluster",
-                    "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
-                    "versions": [{"name": "v1", "served": True, "storage": True}]}}
+    crd = {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "widgets.example.com"},
+        "spec": {
+            "group": "example.com",
+            "scope": "Cluster",
+            "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
+            "versions": [{"name": "v1", "served": True, "storage": True}],
+        },
+    }
     assert kube_api.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd)[0] == 201
     status, created = kube_api.post("/apis/example.com/v1/widgets", {"metadata": {"name": "w"}})
     assert status == 201 and created["kind"] == "Widget" and "namespace" not in created["metadata"]
@@ -252,10 +282,20 @@ def test_crd_defaults_are_applied_on_writes(kube_api):
 def test_kubectl_tables_use_the_printer_columns(kube_api):
     ns = make_namespace(kube_api)
     obj = make_cluster(kube_api, ns)
-    kube_api.merge(path_of(obj) + "/status", {"status": {"host": "h.example", "conditions": [
-        {"type": "Ready", "status": "True", "reason": "Available", "message": "ok"}]}})
-    response = kube_api.http.get(f"{kube_api.base}{RC}/namespaces/{ns}/redisclusters",
-                                 headers={"Accept": "application/json;as=Table;v=v1;g=meta.k8s.io"}, timeout=10)
+    kube_api.merge(
+        path_of(obj) + "/status",
+        {
+            "status": {
+                "host": "h.example",
+                "conditions": [{"type": "Ready", "status": "True", "reason": "Available", "message": "ok"}],
+            }
+        },
+    )
+    response = kube_api.http.get(
+        f"{kube_api.base}{RC}/namespaces/{ns}/redisclusters",
+        headers={"Accept": "application/json;as=Table;v=v1;g=meta.k8s.io"},
+        timeout=10,
+    )
     table = response.json()
     assert table["kind"] == "Table"
     names = [c["name"] for c in table["columnDefinitions"]]

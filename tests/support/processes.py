@@ -32,11 +32,13 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes] | None = None, tim
 
 
 @contextlib.contextmanager
-def running(args: list[str], log: pathlib.Path, port: int | None = None,
-            env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
+def running(
+    args: list[str], log: pathlib.Path, port: int | None = None, env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
     with log.open("wb") as out:
-        process = subprocess.Popen([sys.executable, *args], stdout=out, stderr=subprocess.STDOUT,
-                                   env={**os.environ, **(env or {})}, cwd=ROOT)
+        process = subprocess.Popen(
+            [sys.executable, *args], stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}, cwd=ROOT
+        )
         try:
             if port is not None:
                 wait_for_port(port, process)

@@ -18,8 +18,17 @@ def desired(**fields):
 
 
 def described_group(
-    *, status="available", sharded=False, shards=1, replicas=0, node_type="cache.t4g.micro",
-    port=6379, failover=False, retention=0, slow_log=True, group_id=None,
+    *,
+    status="available",
+    sharded=False,
+    shards=1,
+    replicas=0,
+    node_type="cache.t4g.micro",
+    port=6379,
+    failover=False,
+    retention=0,
+    slow_log=True,
+    group_id=None,
 ):
     """One DescribeReplicationGroups entry as AWS returns it."""
     group_id = group_id or IDENTITY.group_id

@@ -6,7 +6,12 @@ from hypothesis import event, find, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from elasticache_operator.core.spec import RedisClusterSpec, cross_field_problems, parse_spec, transition_problems
+from elasticache_operator.core.spec import (
+    RedisClusterSpec,
+    cross_field_problems,
+    parse_spec,
+    transition_problems,
+)
 
 from ..support.crd import ROOT, admit, apply_defaults, load_crd, root_schema
 
@@ -44,9 +49,7 @@ def test_crd_names_and_subresources():
 def test_spec_fields_match_the_model():
     model_fields = {f.alias or name for name, f in RedisClusterSpec.model_fields.items()}
     assert set(SPEC_SCHEMA["properties"]) == model_fields
-    assert set(SPEC_SCHEMA["required"]) == {
-        f.alias for f in RedisClusterSpec.model_fields.values() if f.is_required()
-    }
+    assert set(SPEC_SCHEMA["required"]) == {f.alias for f in RedisClusterSpec.model_fields.values() if f.is_required()}
 
 
 def test_schema_defaults_are_the_model_defaults():
@@ -86,13 +89,22 @@ SPECS = st.fixed_dictionaries(
         "enableAutomaticFailover": st.booleans(),
         "port": st.sampled_from([80, 1023, 1024, 6379, 65535, 65536]),
         "automatedBackupRetentionDays": st.integers(-1, 36),
-        "logging": st.fixed_dictionaries({}, optional={
-            "disabled": st.booleans(), "format": st.sampled_from(["json", "text", "xml"]),
-            "retentionDays": st.sampled_from([1, 2, 90, 3653, 4000])}),
-        "accessibility": st.fixed_dictionaries({}, optional={
-            "accessibilityMode": st.sampled_from(["vpc", "scoping-workloads-in-vpc", "public"])}),
-        "tags": st.dictionaries(st.sampled_from(["team", "aws:stack", "AWS:x", "elasticache-operator.io/uid", "", "k" * 129]),
-                                st.sampled_from(["", "v", "v" * 257]), max_size=3),
+        "logging": st.fixed_dictionaries(
+            {},
+            optional={
+                "disabled": st.booleans(),
+                "format": st.sampled_from(["json", "text", "xml"]),
+                "retentionDays": st.sampled_from([1, 2, 90, 3653, 4000]),
+            },
+        ),
+        "accessibility": st.fixed_dictionaries(
+            {}, optional={"accessibilityMode": st.sampled_from(["vpc", "scoping-workloads-in-vpc", "public"])}
+        ),
+        "tags": st.dictionaries(
+            st.sampled_from(["team", "aws:stack", "AWS:x", "elasticache-operator.io/uid", "", "k" * 129]),
+            st.sampled_from(["", "v", "v" * 257]),
+            max_size=3,
+        ),
         "deletionPolicy": st.sampled_from(["Delete", "Retain", "Snapshot", "Orphan"]),
         "connectionSecretName": st.sampled_from(["cache-redis", "Bad_Name", "", "a.b-c"]),
     },

@@ -50,7 +50,9 @@ def test_holding_only_for_the_same_generation_after_a_terminal_aws_error():
 
 
 def test_status_fields_from_observed():
-    fields = status_fields(IDENTITY.group_id, observed(sharded=True, shards=2, replicas=1, failover=True), "cache-redis")
+    fields = status_fields(
+        IDENTITY.group_id, observed(sharded=True, shards=2, replicas=1, failover=True), "cache-redis"
+    )
     assert fields["host"].startswith("clustercfg.") and fields["readerHost"] == ""
     assert (fields["shards"], fields["replicasPerShard"], fields["sharding"]) == (2, 1, "enabled")
     assert fields["engineVersion"] == "6.2.6" and fields["port"] == 6379

@@ -52,5 +52,8 @@ def test_tags_carry_user_tags_and_ownership():
 def test_slow_log_goes_to_a_log_group_of_the_group():
     [delivery] = request(logging={"format": "text"})["LogDeliveryConfigurations"]
     assert delivery["LogType"] == "slow-log" and delivery["LogFormat"] == "text"
-    assert delivery["DestinationDetails"]["CloudWatchLogsDetails"]["LogGroup"] == f"/elasticache/{IDENTITY.group_id}/slow-log"
+    assert (
+        delivery["DestinationDetails"]["CloudWatchLogsDetails"]["LogGroup"]
+        == f"/elasticache/{IDENTITY.group_id}/slow-log"
+    )
     assert "LogDeliveryConfigurations" not in request(logging={"disabled": True})

@@ -28,8 +28,9 @@ class ElastiCache:
 
     def describe_group(self, group_id: str) -> dict[str, Any] | None:
         try:
-            groups = self._call("DescribeReplicationGroups", self.client.describe_replication_groups,
-                                ReplicationGroupId=group_id)["ReplicationGroups"]
+            groups = self._call(
+                "DescribeReplicationGroups", self.client.describe_replication_groups, ReplicationGroupId=group_id
+            )["ReplicationGroups"]
         except AWSCallError as e:
             if e.code == NOT_FOUND:
                 return None
@@ -40,16 +41,21 @@ class ElastiCache:
         """Every group in the region, 100 a page: one listing can serve all RedisClusters at once."""
         marker: str | None = None
         while True:
-            page = self._call("DescribeReplicationGroups", self.client.describe_replication_groups,
-                              MaxRecords=100, **({"Marker": marker} if marker else {}))
+            page = self._call(
+                "DescribeReplicationGroups",
+                self.client.describe_replication_groups,
+                MaxRecords=100,
+                **({"Marker": marker} if marker else {}),
+            )
             yield from page["ReplicationGroups"]
             marker = page.get("Marker")
             if not marker:
                 return
 
     def engine_version(self, cache_cluster_id: str) -> str | None:
-        clusters = self._call("DescribeCacheClusters", self.client.describe_cache_clusters,
-                              CacheClusterId=cache_cluster_id)["CacheClusters"]
+        clusters = self._call(
+            "DescribeCacheClusters", self.client.describe_cache_clusters, CacheClusterId=cache_cluster_id
+        )["CacheClusters"]
         return clusters[0].get("EngineVersion") if clusters else None
 
     def tags(self, arn: str) -> dict[str, str]:
@@ -78,19 +84,25 @@ class ElastiCache:
 
     def modify(self, group_id: str, changes: dict[str, Any]) -> None:
         try:
-            self._call("ModifyReplicationGroup", self.client.modify_replication_group,
-                       ReplicationGroupId=group_id, **changes)
+            self._call(
+                "ModifyReplicationGroup", self.client.modify_replication_group, ReplicationGroupId=group_id, **changes
+            )
         except AWSCallError as e:
             if not (e.code == "InvalidParameterCombination" and NO_MODIFICATIONS in e.message):
                 raise
 
     def add_tags(self, arn: str, tags: dict[str, str]) -> None:
-        self._call("AddTagsToResource", self.client.add_tags_to_resource, ResourceName=arn,
-                   Tags=[{"Key": k, "Value": v} for k, v in sorted(tags.items())])
+        self._call(
+            "AddTagsToResource",
+            self.client.add_tags_to_resource,
+            ResourceName=arn,
+            Tags=[{"Key": k, "Value": v} for k, v in sorted(tags.items())],
+        )
 
     def remove_tags(self, arn: str, keys: tuple[str, ...]) -> None:
-        self._call("RemoveTagsFromResource", self.client.remove_tags_from_resource, ResourceName=arn,
-                   TagKeys=list(keys))
+        self._call(
+            "RemoveTagsFromResource", self.client.remove_tags_from_resource, ResourceName=arn, TagKeys=list(keys)
+        )
 
     def delete(self, group_id: str, final_snapshot: str | None) -> None:
         kwargs: dict[str, Any] = {"ReplicationGroupId": group_id}

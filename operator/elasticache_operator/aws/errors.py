@@ -14,18 +14,39 @@ class Kind(enum.Enum):
 
 
 TRANSIENT = {
-    "Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException", "RequestThrottled",
-    "ServiceUnavailable", "InternalFailure", "InternalError", "RequestTimeout", "RequestTimeoutException",
-    "InvalidReplicationGroupState", "InvalidCacheClusterState", "InsufficientCacheClusterCapacity",
+    "Throttling",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "RequestThrottled",
+    "ServiceUnavailable",
+    "InternalFailure",
+    "InternalError",
+    "RequestTimeout",
+    "RequestTimeoutException",
+    "InvalidReplicationGroupState",
+    "InvalidCacheClusterState",
+    "InsufficientCacheClusterCapacity",
 }
 TERMINAL = {
-    "InvalidParameterValue", "InvalidParameterCombination", "InvalidParameter", "ValidationError",
-    "CacheParameterGroupNotFound", "InvalidKMSKeyFault",
+    "InvalidParameterValue",
+    "InvalidParameterCombination",
+    "InvalidParameter",
+    "ValidationError",
+    "CacheParameterGroupNotFound",
+    "InvalidKMSKeyFault",
 }
 WAITING = {
-    "CacheSubnetGroupNotFoundFault", "CacheSecurityGroupNotFound", "InvalidVPCNetworkStateFault",
-    "AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "InvalidClientTokenId",
-    "ExpiredToken", "ExpiredTokenException", "SignatureDoesNotMatch",
+    "CacheSubnetGroupNotFoundFault",
+    "CacheSecurityGroupNotFound",
+    "InvalidVPCNetworkStateFault",
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+    "InvalidClientTokenId",
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "SignatureDoesNotMatch",
 }
 
 

@@ -79,9 +79,9 @@ def set_condition(
     if generation is not None:
         condition["observedGeneration"] = generation
     others = [c for c in conditions if c.get("type") != type_]
-    return [*others, condition] if previous is None else [
-        condition if c.get("type") == type_ else c for c in conditions
-    ]
+    return (
+        [*others, condition] if previous is None else [condition if c.get("type") == type_ else c for c in conditions]
+    )
 
 
 def apply_verdict(

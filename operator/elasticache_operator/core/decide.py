@@ -23,15 +23,20 @@ class Decision:
 
 def decide(desired: DesiredGroup, observed: ObservedGroup | None, uid: str) -> Decision:
     if observed is None:
-        return Decision(c.Verdict("False", c.CREATING, f"Creating replication group {desired.group_id}",
-                                  progressing=True), create=True)
+        return Decision(
+            c.Verdict("False", c.CREATING, f"Creating replication group {desired.group_id}", progressing=True),
+            create=True,
+        )
     if not is_owned(observed.tags, uid):
-        return Decision(c.Verdict(
-            "False", c.NOT_OWNED,
-            f"Replication group {observed.group_id} exists in AWS but is not tagged as this RedisCluster's;"
-            " the operator leaves it alone",
-            terminal=True,
-        ))
+        return Decision(
+            c.Verdict(
+                "False",
+                c.NOT_OWNED,
+                f"Replication group {observed.group_id} exists in AWS but is not tagged as this RedisCluster's;"
+                " the operator leaves it alone",
+                terminal=True,
+            )
+        )
     verdict = c.verdict_for_aws_status(observed.status)
     if observed.status != "available":
         return Decision(verdict, write_secret=verdict.ready == "True")
@@ -40,9 +45,13 @@ def decide(desired: DesiredGroup, observed: ObservedGroup | None, uid: str) -> D
         changed = ", ".join(k for k in plan.modify if k != "ApplyImmediately")
         verdict = c.Verdict("False", c.MODIFYING, f"Applying {changed}", progressing=True)
     if plan.unsupported:
-        verdict = c.Verdict("False", c.CHANGE_NOT_SUPPORTED,
-                            "; ".join(plan.unsupported) + ". Revert the change, or recreate the RedisCluster",
-                            terminal=not plan.modify, progressing=bool(plan.modify))
+        verdict = c.Verdict(
+            "False",
+            c.CHANGE_NOT_SUPPORTED,
+            "; ".join(plan.unsupported) + ". Revert the change, or recreate the RedisCluster",
+            terminal=not plan.modify,
+            progressing=bool(plan.modify),
+        )
     return Decision(verdict, plan=plan, write_secret=True)
 
 
@@ -51,8 +60,9 @@ def invalid_spec(message: str) -> c.Verdict:
 
 
 def aws_error(operation: str, code: str, message: str, terminal: bool) -> c.Verdict:
-    return c.Verdict("False", c.AWS_ERROR, f"{operation} failed: {code}: {message}",
-                     terminal=terminal, progressing=not terminal)
+    return c.Verdict(
+        "False", c.AWS_ERROR, f"{operation} failed: {code}: {message}", terminal=terminal, progressing=not terminal
+    )
 
 
 def holding_after_failure(status: dict[str, Any], generation: int | None) -> bool:
@@ -71,10 +81,16 @@ def status_fields(group_id: str, observed: ObservedGroup | None, secret_name: st
     fields: dict[str, Any] = {"replicationGroupId": group_id, "connectionSecretName": secret_name}
     if observed is None:
         return fields
-    fields.update(arn=observed.arn, status=observed.status, engineVersion=observed.engine_version,
-                  sharding="enabled" if observed.sharded else "disabled",
-                  shards=observed.num_shards, replicasPerShard=observed.replicas_per_shard)
+    fields.update(
+        arn=observed.arn,
+        status=observed.status,
+        engineVersion=observed.engine_version,
+        sharding="enabled" if observed.sharded else "disabled",
+        shards=observed.num_shards,
+        replicasPerShard=observed.replicas_per_shard,
+    )
     if observed.endpoints:
-        fields.update(host=observed.endpoints.host, readerHost=observed.endpoints.reader_host,
-                      port=observed.endpoints.port)
+        fields.update(
+            host=observed.endpoints.host, readerHost=observed.endpoints.reader_host, port=observed.endpoints.port
+        )
     return fields

@@ -87,9 +87,7 @@ def cluster_mode_parameter_group(engine: str, version: str) -> str:
     return f"default.redis{major}.{minor}.cluster.on"
 
 
-def create_request(
-    desired: DesiredGroup, auth_token: str, placement: Placement, description: str
-) -> dict[str, Any]:
+def create_request(desired: DesiredGroup, auth_token: str, placement: Placement, description: str) -> dict[str, Any]:
     """CreateReplicationGroup kwargs; TLS and at-rest encryption are always on (an AuthToken needs TLS)."""
     request: dict[str, Any] = {
         "ReplicationGroupId": desired.group_id,
@@ -108,9 +106,7 @@ def create_request(
     if desired.sharded:
         request["NumNodeGroups"] = desired.num_shards
         request["ReplicasPerNodeGroup"] = desired.replicas_per_shard
-        request["CacheParameterGroupName"] = cluster_mode_parameter_group(
-            desired.engine, desired.engine_version
-        )
+        request["CacheParameterGroupName"] = cluster_mode_parameter_group(desired.engine, desired.engine_version)
     else:
         request["NumCacheClusters"] = desired.replicas_per_shard + 1
     if placement.subnet_group:

@@ -54,9 +54,7 @@ def plan_changes(desired: DesiredGroup, observed: ObservedGroup) -> Plan:
         modify["ApplyImmediately"] = True
     add = {k: v for k, v in desired.tags.items() if observed.tags.get(k) != v}
     remove = tuple(
-        sorted(
-            k for k in observed.tags if k not in desired.tags and not k.startswith(AWS_RESERVED_TAG_PREFIX)
-        )
+        sorted(k for k in observed.tags if k not in desired.tags and not k.startswith(AWS_RESERVED_TAG_PREFIX))
     )
     return Plan(modify=modify, add_tags=add, remove_tags=remove, unsupported=tuple(unsupported))
 
@@ -74,13 +72,10 @@ def _unsupported(desired: DesiredGroup, observed: ObservedGroup) -> list[str]:
     if observed.port is not None and desired.port != observed.port:
         problems.append(f"port {desired.port} differs from the group's {observed.port}; port is fixed at creation")
     if desired.sharded and desired.num_shards != observed.num_shards:
-        problems.append(
-            f"numShards {observed.num_shards}→{desired.num_shards} is not applied in place yet"
-        )
+        problems.append(f"numShards {observed.num_shards}→{desired.num_shards} is not applied in place yet")
     if desired.replicas_per_shard != observed.replicas_per_shard:
         problems.append(
-            f"numReplicaNodes {observed.replicas_per_shard}→{desired.replicas_per_shard}"
-            " is not applied in place yet"
+            f"numReplicaNodes {observed.replicas_per_shard}→{desired.replicas_per_shard} is not applied in place yet"
         )
     if (desired.slow_log is not None) != observed.slow_log_enabled:
         problems.append("turning slow-log delivery on or off is not applied in place yet")

@@ -25,9 +25,7 @@ AUTH_TOKEN_SPECIALS = "!&#$^<>-"
 
 
 class SpecModel(BaseModel):
-    model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True
-    )
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
 
 
 class SecretKeyRef(SpecModel):
@@ -66,9 +64,7 @@ class RedisClusterSpec(SpecModel):
     accessibility: Accessibility = Accessibility()
     tags: dict[str, Annotated[str, Field(max_length=256)]] = Field(default_factory=dict, max_length=MAX_USER_TAGS)
     deletion_policy: Literal["Delete", "Retain", "Snapshot"] = "Snapshot"
-    connection_secret_name: str | None = Field(
-        default=None, min_length=1, max_length=253, pattern=K8S_NAME_PATTERN
-    )
+    connection_secret_name: str | None = Field(default=None, min_length=1, max_length=253, pattern=K8S_NAME_PATTERN)
 
     @model_validator(mode="after")
     def _cross_field_rules(self) -> RedisClusterSpec:
@@ -151,8 +147,6 @@ def auth_token_problem(token: str) -> str | None:
             return f"contains a character that is not printable ASCII ({char!r})"
         if not char.isalnum() and char not in AUTH_TOKEN_SPECIALS:
             return (
-                f"contains {char!r}; of the special characters ElastiCache allows only "
-                f"{' '.join(AUTH_TOKEN_SPECIALS)}"
+                f"contains {char!r}; of the special characters ElastiCache allows only {' '.join(AUTH_TOKEN_SPECIALS)}"
             )
     return None
-

@@ -38,25 +38,42 @@ class Secrets:
         """Create or update the Secret; 'created', 'updated' or 'unchanged'. Never takes over
         a Secret that belongs to something else."""
         encoded = {k: base64.b64encode(v.encode()).decode() for k, v in data.items()}
-        owner_ref = {"apiVersion": owner["apiVersion"], "kind": owner["kind"], "name": owner["metadata"]["name"],
-                     "uid": owner["metadata"]["uid"], "controller": True, "blockOwnerDeletion": True}
+        owner_ref = {
+            "apiVersion": owner["apiVersion"],
+            "kind": owner["kind"],
+            "name": owner["metadata"]["name"],
+            "uid": owner["metadata"]["uid"],
+            "controller": True,
+            "blockOwnerDeletion": True,
+        }
         try:
             current = self.api.read_namespaced_secret(name, namespace)
         except ApiException as e:
             if e.status != 404:
                 raise
-            body = {"apiVersion": "v1", "kind": "Secret", "type": "Opaque", "data": encoded,
-                    "metadata": {"name": name, "namespace": namespace, "labels": MANAGED_BY,
-                                 "ownerReferences": [owner_ref]}}
+            body = {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "type": "Opaque",
+                "data": encoded,
+                "metadata": {
+                    "name": name,
+                    "namespace": namespace,
+                    "labels": MANAGED_BY,
+                    "ownerReferences": [owner_ref],
+                },
+            }
             self.api.create_namespaced_secret(namespace, body)
             return "created"
         refs = current.metadata.owner_references or []
         if not any(r.uid == owner_ref["uid"] for r in refs):
             raise SecretProblem(
                 f"Secret {name} already exists and does not belong to this RedisCluster;"
-                " choose another connectionSecretName")
+                " choose another connectionSecretName"
+            )
         if (current.data or {}) == encoded:
             return "unchanged"
-        self.api.patch_namespaced_secret(name, namespace, {
-            "metadata": {"resourceVersion": current.metadata.resource_version}, "data": encoded})
+        self.api.patch_namespaced_secret(
+            name, namespace, {"metadata": {"resourceVersion": current.metadata.resource_version}, "data": encoded}
+        )
         return "updated"

@@ -33,8 +33,14 @@ from moto.elasticache.exceptions import (
 
 GROUP_ID = re.compile(r"^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{0,39}(?<!-)$")
 AUTH_TOKEN = re.compile(r"^[A-Za-z0-9!&#$^<>-]{16,128}$")
-PATCH_VERSIONS = {("redis", "6.0"): "6.0.5", ("redis", "6.2"): "6.2.6", ("redis", "7.0"): "7.0.7",
-                  ("redis", "7.1"): "7.1.0", ("valkey", "7.2"): "7.2.6", ("valkey", "8.0"): "8.0.1"}
+PATCH_VERSIONS = {
+    ("redis", "6.0"): "6.0.5",
+    ("redis", "6.2"): "6.2.6",
+    ("redis", "7.0"): "7.0.7",
+    ("redis", "7.1"): "7.1.0",
+    ("valkey", "7.2"): "7.2.6",
+    ("valkey", "8.0"): "8.0.1",
+}
 DEFAULT_VERSIONS = {"redis": "7.1", "valkey": "8.0"}
 
 
@@ -105,7 +111,9 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
             if member in self.cache_clusters:
                 self.cache_clusters[member].cache_cluster_status = status if status != "modifying" else "modifying"
 
-    def _schedule(self, group: Any, status: str | None, seconds: float, apply: Callable[[], None] = lambda: None) -> None:
+    def _schedule(
+        self, group: Any, status: str | None, seconds: float, apply: Callable[[], None] = lambda: None
+    ) -> None:
         self.transitions[group.replication_group_id] = Transition(time.monotonic() + seconds, status, apply)
 
     def _group(self, group_id: str) -> Any:
@@ -137,7 +145,10 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
             group.auth_token = kwargs.get("auth_token")
             for node_group in group.node_groups:
                 if "reader_endpoint_address" in node_group:  # AWS reports it; moto only keeps the address
-                    node_group["reader_endpoint"] = {"address": node_group["reader_endpoint_address"], "port": group.port}
+                    node_group["reader_endpoint"] = {
+                        "address": node_group["reader_endpoint_address"],
+                        "port": group.port,
+                    }
             self._create_members(group, kwargs)
             self._set_status(group, "creating")
             self._schedule(group, "available", TIMINGS.create_seconds)
@@ -146,18 +157,39 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
     def _create_members(self, group: Any, kwargs: dict[str, Any]) -> None:
         for member in group.member_clusters:
             cluster = moto_models.CacheCluster(
-                account_id=self.account_id, region_name=self.region_name, cache_cluster_id=member,
-                cache_node_type=group.cache_node_type, replication_group_id=group.replication_group_id,
-                az_mode=None, preferred_availability_zone=None, num_cache_nodes=1, engine=group.engine,
-                engine_version=group.engine_version, cache_parameter_group_name=kwargs.get("cache_parameter_group_name"),
+                account_id=self.account_id,
+                region_name=self.region_name,
+                cache_cluster_id=member,
+                cache_node_type=group.cache_node_type,
+                replication_group_id=group.replication_group_id,
+                az_mode=None,
+                preferred_availability_zone=None,
+                num_cache_nodes=1,
+                engine=group.engine,
+                engine_version=group.engine_version,
+                cache_parameter_group_name=kwargs.get("cache_parameter_group_name"),
                 cache_subnet_group_name=kwargs.get("cache_subnet_group_name"),
-                transit_encryption_enabled=group.transit_encryption_enabled, network_type=None, ip_discovery=None,
-                snapshot_name=None, preferred_maintenance_window=None, port=group.port, notification_topic_arn=None,
-                auto_minor_version_upgrade=None, snapshot_retention_limit=group.snapshot_retention_limit,
-                snapshot_window=None, auth_token=None, outpost_mode=None, preferred_outpost_arn=None,
-                preferred_availability_zones=None, cache_security_group_names=None,
-                security_group_ids=kwargs.get("security_group_ids"), tags=None, snapshot_arns=None,
-                preferred_outpost_arns=None, log_delivery_configurations=[], cache_node_ids_to_remove=None,
+                transit_encryption_enabled=group.transit_encryption_enabled,
+                network_type=None,
+                ip_discovery=None,
+                snapshot_name=None,
+                preferred_maintenance_window=None,
+                port=group.port,
+                notification_topic_arn=None,
+                auto_minor_version_upgrade=None,
+                snapshot_retention_limit=group.snapshot_retention_limit,
+                snapshot_window=None,
+                auth_token=None,
+                outpost_mode=None,
+                preferred_outpost_arn=None,
+                preferred_availability_zones=None,
+                cache_security_group_names=None,
+                security_group_ids=kwargs.get("security_group_ids"),
+                tags=None,
+                snapshot_arns=None,
+                preferred_outpost_arns=None,
+                log_delivery_configurations=[],
+                cache_node_ids_to_remove=None,
                 cache_node_ids_to_reboot=None,
             )
             self.cache_clusters[member] = cluster
@@ -181,7 +213,8 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
             group = self._group(params.get("ReplicationGroupId", ""))
             if group.status != "available":
                 raise InvalidReplicationGroupState(
-                    f"Replication group must be in available state to modify, current state is {group.status}")
+                    f"Replication group must be in available state to modify, current state is {group.status}"
+                )
             changes = modification_changes(group, params)
             if not changes:
                 raise InvalidParameterCombinationException("No modifications were requested.")
@@ -207,7 +240,8 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
             if group.status not in ("available", "create-failed"):
                 raise InvalidReplicationGroupState(
                     f"Replication group {group.replication_group_id} is {group.status}; it can be deleted"
-                    " only when available")
+                    " only when available"
+                )
             if final_snapshot:
                 if final_snapshot in self.snapshots:
                     raise SnapshotAlreadyExists(final_snapshot)
@@ -225,23 +259,27 @@ def validate_create(kw: dict[str, Any]) -> None:
     if not GROUP_ID.match(group_id):
         raise InvalidParameterValueException(
             "Replication group id must begin with a letter, contain only ASCII letters, digits and hyphens,"
-            " be 1 to 40 characters, and contain no two consecutive hyphens nor end with one.")
+            " be 1 to 40 characters, and contain no two consecutive hyphens nor end with one."
+        )
     token = kw.get("auth_token")
     if token is not None:
         if not kw.get("transit_encryption_enabled"):
             raise InvalidParameterCombinationException(
-                "The AUTH token is only supported when encryption in-transit is enabled")
+                "The AUTH token is only supported when encryption in-transit is enabled"
+            )
         if not AUTH_TOKEN.match(token):
             raise InvalidParameterValueException(
                 "Invalid AuthToken provided. Must be 16 to 128 printable characters; the only special characters"
-                " allowed are !, &, #, $, ^, <, >, and -.")
+                " allowed are !, &, #, $, ^, <, >, and -."
+            )
     failover = bool(kw.get("automatic_failover_enabled"))
     clusters = kw.get("num_cache_clusters")
     if clusters is not None and not 1 <= clusters <= 6:
         raise InvalidParameterValueException("NumCacheClusters must be between 1 and 6.")
     if failover and clusters is not None and clusters < 2:
         raise InvalidParameterCombinationException(
-            "Automatic failover requires at least 2 cache clusters (a primary and a replica).")
+            "Automatic failover requires at least 2 cache clusters (a primary and a replica)."
+        )
     replicas = kw.get("replicas_per_node_group")
     if replicas is not None and not 0 <= replicas <= 5:
         raise InvalidParameterValueException("ReplicasPerNodeGroup must be between 0 and 5.")
@@ -251,7 +289,8 @@ def validate_create(kw: dict[str, Any]) -> None:
     cluster_mode = (kw.get("cache_parameter_group_name") or "").endswith(".cluster.on") or (shards or 1) > 1
     if cluster_mode and not failover:
         raise InvalidParameterCombinationException(
-            "Automatic failover must be enabled for Redis (cluster mode enabled) replication groups.")
+            "Automatic failover must be enabled for Redis (cluster mode enabled) replication groups."
+        )
     retention = kw.get("snapshot_retention_limit")
     if retention is not None and not 0 <= retention <= 35:
         raise InvalidParameterValueException("SnapshotRetentionLimit must be between 0 and 35.")
@@ -269,7 +308,8 @@ def modification_changes(group: Any, params: dict[str, Any]) -> dict[str, Any]:
         wanted = full_version(group.engine, version)
         if _version_tuple(wanted) < _version_tuple(group.engine_version):
             raise InvalidParameterValueException(
-                f"Cannot modify engine version from {group.engine_version} to {version}: downgrades are not supported.")
+                f"Cannot modify engine version from {group.engine_version} to {version}: downgrades are not supported."
+            )
         if _version_tuple(wanted) > _version_tuple(group.engine_version):
             changes["engine_version"] = wanted
     retention = params.get("SnapshotRetentionLimit")
@@ -284,7 +324,8 @@ def modification_changes(group: Any, params: dict[str, Any]) -> dict[str, Any]:
         failover = str(failover).lower() == "true"
         if group.cluster_enabled and not failover:
             raise InvalidParameterCombinationException(
-                "Automatic failover cannot be disabled for Redis (cluster mode enabled) replication groups.")
+                "Automatic failover cannot be disabled for Redis (cluster mode enabled) replication groups."
+            )
         if failover and len(group.member_clusters) < 2:
             raise InvalidParameterCombinationException("Automatic failover requires at least one replica.")
         if ("enabled" if failover else "disabled") != group.automatic_failover:
@@ -297,6 +338,7 @@ def modification_changes(group: Any, params: dict[str, Any]) -> dict[str, Any]:
 
 # --- wiring into moto's response class (moto looks actions up on it at request time) ---------
 
+
 def _modify_replication_group(self: Any) -> Any:
     group = self.elasticache_backend.modify_group(self._get_params())
     return moto_responses.ActionResult({"ReplicationGroup": group})
@@ -304,7 +346,8 @@ def _modify_replication_group(self: Any) -> Any:
 
 def _delete_replication_group(self: Any) -> Any:
     group = self.elasticache_backend.delete_group(
-        self._get_param("ReplicationGroupId"), self._get_param("FinalSnapshotIdentifier"))
+        self._get_param("ReplicationGroupId"), self._get_param("FinalSnapshotIdentifier")
+    )
     return moto_responses.ActionResult({"ReplicationGroup": group})
 
 
@@ -318,6 +361,7 @@ def install() -> None:
 
 
 # --- fault injection ---------------------------------------------------------------------
+
 
 @dataclass
 class Fault:
@@ -364,9 +408,11 @@ class FaultInjector:
     @staticmethod
     def _error(start_response: Callable[..., Any], fault: Fault) -> list[bytes]:
         kind = "Receiver" if fault.status >= 500 else "Sender"
-        xml = (f'<ErrorResponse xmlns="http://elasticache.amazonaws.com/doc/2015-02-02/"><Error><Type>{kind}</Type>'
-               f"<Code>{fault.code}</Code><Message>{fault.message}</Message></Error>"
-               "<RequestId>sandbox-fault</RequestId></ErrorResponse>").encode()
+        xml = (
+            f'<ErrorResponse xmlns="http://elasticache.amazonaws.com/doc/2015-02-02/"><Error><Type>{kind}</Type>'
+            f"<Code>{fault.code}</Code><Message>{fault.message}</Message></Error>"
+            "<RequestId>sandbox-fault</RequestId></ErrorResponse>"
+        ).encode()
         start_response(f"{fault.status} Injected", [("Content-Type", "text/xml"), ("Content-Length", str(len(xml)))])
         return [xml]
 

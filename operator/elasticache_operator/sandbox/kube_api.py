@@ -24,26 +24,49 @@ from typing import Any
 
 import attrs
 import kmock
-
-from .crd_schema import apply_defaults
 from kmock._internal import k8s as kmock_k8s
 from kmock._internal import parsing, rendering
+
+from .crd_schema import apply_defaults
 
 NAMESPACES = kmock.resource("", "v1", "namespaces")
 CRDS = kmock.resource("apiextensions.k8s.io", "v1", "customresourcedefinitions")
 
 BUILTIN_RESOURCES: dict[str, kmock.ResourceInfo] = {
-    "v1/namespaces": kmock.ResourceInfo(kind="Namespace", singular="namespace", namespaced=False,
-                                        shortnames={"ns"}, verbs={"create", "delete", "get", "list", "patch", "update", "watch"}),
-    "v1/secrets": kmock.ResourceInfo(kind="Secret", singular="secret", namespaced=True,
-                                     verbs={"create", "delete", "get", "list", "patch", "update", "watch"}),
-    "v1/configmaps": kmock.ResourceInfo(kind="ConfigMap", singular="configmap", namespaced=True, shortnames={"cm"},
-                                        verbs={"create", "delete", "get", "list", "patch", "update", "watch"}),
-    "v1/events": kmock.ResourceInfo(kind="Event", singular="event", namespaced=True, shortnames={"ev"},
-                                    verbs={"create", "delete", "get", "list", "patch", "update", "watch"}),
+    "v1/namespaces": kmock.ResourceInfo(
+        kind="Namespace",
+        singular="namespace",
+        namespaced=False,
+        shortnames={"ns"},
+        verbs={"create", "delete", "get", "list", "patch", "update", "watch"},
+    ),
+    "v1/secrets": kmock.ResourceInfo(
+        kind="Secret",
+        singular="secret",
+        namespaced=True,
+        verbs={"create", "delete", "get", "list", "patch", "update", "watch"},
+    ),
+    "v1/configmaps": kmock.ResourceInfo(
+        kind="ConfigMap",
+        singular="configmap",
+        namespaced=True,
+        shortnames={"cm"},
+        verbs={"create", "delete", "get", "list", "patch", "update", "watch"},
+    ),
+    "v1/events": kmock.ResourceInfo(
+        kind="Event",
+        singular="event",
+        namespaced=True,
+        shortnames={"ev"},
+        verbs={"create", "delete", "get", "list", "patch", "update", "watch"},
+    ),
     "apiextensions.k8s.io/v1/customresourcedefinitions": kmock.ResourceInfo(
-        kind="CustomResourceDefinition", singular="customresourcedefinition", namespaced=False,
-        shortnames={"crd", "crds"}, verbs={"create", "delete", "get", "list", "patch", "update", "watch"}),
+        kind="CustomResourceDefinition",
+        singular="customresourcedefinition",
+        namespaced=False,
+        shortnames={"crd", "crds"},
+        verbs={"create", "delete", "get", "list", "patch", "update", "watch"},
+    ),
 }
 
 Key = tuple[str, str, str | None, str]  # group, plural, namespace, name
@@ -55,7 +78,11 @@ def _parse_path(path: str) -> parsing.ParsedPath:
     """kmock reads /api/v1/namespaces[/NAME] as "namespace NAME" (and fails without a NAME);
     kube-apiserver serves them as the cluster-scoped resource `namespaces`."""
     parts = path.strip("/").split("/")
-    if parts[:3] == ["api", "v1", "namespaces"] and len(parts) <= 5 and (len(parts) <= 4 or parts[4] in ("status", "finalize")):
+    if (
+        parts[:3] == ["api", "v1", "namespaces"]
+        and len(parts) <= 5
+        and (len(parts) <= 4 or parts[4] in ("status", "finalize"))
+    ):
         name = parts[3] if len(parts) > 3 else None
         return parsing.ParsedPath("", "v1", "namespaces", None, name, parts[4] if len(parts) > 4 else None)
     return _kmock_parse_path(path)
@@ -258,13 +285,17 @@ class KubernetesAPI(kmock.KubernetesEmulator):
             if not version.get("served", True):
                 continue
             self._printer_columns[(spec["group"], names["plural"])] = version.get("additionalPrinterColumns") or [
-                {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}]
+                {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}
+            ]
             if schema := (version.get("schema") or {}).get("openAPIV3Schema"):
                 self._schemas[(spec["group"], names["plural"])] = schema
             self.resources[f"{spec['group']}/{version['name']}/{names['plural']}"] = kmock.ResourceInfo(
-                kind=names["kind"], singular=names.get("singular", names["kind"].lower()),
-                namespaced=spec["scope"] == "Namespaced", shortnames=set(names.get("shortNames", [])),
-                categories=set(names.get("categories", [])), subresources=set(version.get("subresources") or {}),
+                kind=names["kind"],
+                singular=names.get("singular", names["kind"].lower()),
+                namespaced=spec["scope"] == "Namespaced",
+                shortnames=set(names.get("shortNames", [])),
+                categories=set(names.get("categories", [])),
+                subresources=set(version.get("subresources") or {}),
                 verbs={"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"},
             )
 
@@ -292,8 +323,9 @@ class KubernetesAPI(kmock.KubernetesEmulator):
         content_type = request.headers.get("Content-Type", "")
         if request.body and "protobuf" in content_type:
             # Only JSON is spoken here; clients (kubectl) then resend as JSON.
-            return await self._render_error(_error(415, "UnsupportedMediaType",
-                                                   f"the body of the request was in an unknown format: {content_type}"))
+            return await self._render_error(
+                _error(415, "UnsupportedMediaType", f"the body of the request was in an unknown format: {content_type}")
+            )
         # Skip the parent's in-place JSON merging: the fallbacks below own the state.
         return await kmock_k8s.KubernetesScaffold._handle(self, request)
 
@@ -320,8 +352,9 @@ class KubernetesAPI(kmock.KubernetesEmulator):
     def _record(self, resource: kmock.resource, kind: str, obj: dict[str, Any]) -> None:
         if len(self._history) == self._history.maxlen:
             self._oldest_rv = self._history[0][0]
-        self._history.append((self._rv, resource.group or "", resource.plural or "",
-                              {"type": kind, "object": copy.deepcopy(obj)}))
+        self._history.append(
+            (self._rv, resource.group or "", resource.plural or "", {"type": kind, "object": copy.deepcopy(obj)})
+        )
 
     async def _notify(self) -> None:
         async with self._condition():
@@ -337,14 +370,23 @@ class KubernetesAPI(kmock.KubernetesEmulator):
             raise _error(422, "Invalid", "metadata.name: Required value: name or generateName is required")
         if namespace is not None:
             if meta.get("namespace") not in (None, namespace):
-                raise _error(400, "BadRequest", "the namespace of the provided object does not match the namespace sent on the request")
+                raise _error(
+                    400,
+                    "BadRequest",
+                    "the namespace of the provided object does not match the namespace sent on the request",
+                )
             if self._key(NAMESPACES, None, namespace) not in self._store:
                 raise _error(404, "NotFound", f'namespaces "{namespace}" not found')
             meta["namespace"] = namespace
         key = self._key(resource, namespace, meta["name"])
         if key in self._store:
-            raise _error(409, "AlreadyExists", f'{resource.plural} "{meta["name"]}" already exists',
-                         name=meta["name"], kind=resource.plural)
+            raise _error(
+                409,
+                "AlreadyExists",
+                f'{resource.plural} "{meta["name"]}" already exists',
+                name=meta["name"],
+                kind=resource.plural,
+            )
         obj.setdefault("apiVersion", f"{resource.group}/{resource.version}" if resource.group else resource.version)
         obj.setdefault("kind", info.kind)
         meta.update(uid=str(uuid.uuid4()), creationTimestamp=_now(), resourceVersion=self._next_rv())
@@ -371,7 +413,9 @@ class KubernetesAPI(kmock.KubernetesEmulator):
             obj["data"] = data
             obj.setdefault("type", "Opaque")
 
-    def _write(self, resource: kmock.resource, key: Key, new: dict[str, Any], subresource: str | None) -> dict[str, Any]:
+    def _write(
+        self, resource: kmock.resource, key: Key, new: dict[str, Any], subresource: str | None
+    ) -> dict[str, Any]:
         """Store a changed object as the API server would: only the status through /status,
         never the status through the main endpoint, immutable identity, generation on spec changes."""
         old = self._store[key]
@@ -397,7 +441,11 @@ class KubernetesAPI(kmock.KubernetesEmulator):
                 meta.pop(field, None)
         added = set(meta.get("finalizers") or []) - set(old_meta.get("finalizers") or [])
         if old_meta.get("deletionTimestamp") and added:
-            raise _error(422, "Invalid", "metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted")
+            raise _error(
+                422,
+                "Invalid",
+                "metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted",
+            )
         self._normalize(resource, result)
         meta["resourceVersion"] = old_meta["resourceVersion"]
         if result == old:
@@ -463,7 +511,9 @@ class KubernetesAPI(kmock.KubernetesEmulator):
 
     # --- serving ------------------------------------------------------------------------
 
-    def _existing(self, resource: kmock.resource, namespace: str | None, name: str | None) -> tuple[Key, dict[str, Any]]:
+    def _existing(
+        self, resource: kmock.resource, namespace: str | None, name: str | None
+    ) -> tuple[Key, dict[str, Any]]:
         key = self._key(resource, namespace, name or "")
         if key not in self._store:
             raise _error(404, "NotFound", f'{resource.plural} "{name}" not found', name=name, kind=resource.plural)
@@ -472,9 +522,12 @@ class KubernetesAPI(kmock.KubernetesEmulator):
     def _check_version(self, body: dict[str, Any], current: dict[str, Any]) -> None:
         wanted = (body.get("metadata") or {}).get("resourceVersion")
         if wanted and wanted != current["metadata"]["resourceVersion"]:
-            raise _error(409, "Conflict",
-                         f'Operation cannot be fulfilled on "{current["metadata"]["name"]}": the object has been modified;'
-                         " please apply your changes to the latest version and try again")
+            raise _error(
+                409,
+                "Conflict",
+                f'Operation cannot be fulfilled on "{current["metadata"]["name"]}": the object has been modified;'
+                " please apply your changes to the latest version and try again",
+            )
 
     async def _serve_create(self, request: rendering.Request) -> Any:
         resource, namespace, _ = self._target(request)
@@ -494,36 +547,59 @@ class KubernetesAPI(kmock.KubernetesEmulator):
 
     def _table(self, resource: kmock.resource, objs: list[dict[str, Any]]) -> dict[str, Any]:
         """Server-side printing, which `kubectl get` asks for: the CRD's printer columns."""
-        columns = self._printer_columns.get((resource.group or "", resource.plural or ""), [
-            {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}])
+        columns = self._printer_columns.get(
+            (resource.group or "", resource.plural or ""),
+            [{"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}],
+        )
 
         def cell(obj: dict[str, Any], column: dict[str, Any]) -> Any:
             value = json_path(obj, column["jsonPath"])
             return human_age(value) if column.get("type") == "date" else value
 
         return {
-            "kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": {"resourceVersion": str(self._rv)},
+            "kind": "Table",
+            "apiVersion": "meta.k8s.io/v1",
+            "metadata": {"resourceVersion": str(self._rv)},
             "columnDefinitions": [
                 {"name": "Name", "type": "string", "format": "name", "description": "Name", "priority": 0},
-                *({"name": c["name"], "type": c.get("type", "string"), "format": "", "priority": c.get("priority", 0),
-                   "description": c.get("description", "")} for c in columns)],
-            "rows": [{"cells": [o["metadata"]["name"], *(cell(o, c) for c in columns)],
-                      "object": copy.deepcopy(o)} for o in objs],
+                *(
+                    {
+                        "name": c["name"],
+                        "type": c.get("type", "string"),
+                        "format": "",
+                        "priority": c.get("priority", 0),
+                        "description": c.get("description", ""),
+                    }
+                    for c in columns
+                ),
+            ],
+            "rows": [
+                {"cells": [o["metadata"]["name"], *(cell(o, c) for c in columns)], "object": copy.deepcopy(o)}
+                for o in objs
+            ],
         }
 
     async def _serve_list(self, request: rendering.Request) -> Any:
         resource, namespace, _ = self._target(request)
         info = self._info(resource)
-        items = [copy.deepcopy(o) for k, o in sorted(self._store.items(), key=lambda kv: str(kv[0]))
-                 if self._matches(request.params, resource, namespace, k, o)]
+        items = [
+            copy.deepcopy(o)
+            for k, o in sorted(self._store.items(), key=lambda kv: str(kv[0]))
+            if self._matches(request.params, resource, namespace, k, o)
+        ]
         if _wants_table(request):
             return self._table(resource, items)
         api_version = f"{resource.group}/{resource.version}" if resource.group else resource.version
-        return {"apiVersion": api_version, "kind": f"{info.kind}List",
-                "metadata": {"resourceVersion": str(self._rv)}, "items": items}
+        return {
+            "apiVersion": api_version,
+            "kind": f"{info.kind}List",
+            "metadata": {"resourceVersion": str(self._rv)},
+            "items": items,
+        }
 
-    def _matches(self, params: Any, resource: kmock.resource, namespace: str | None,
-                 key: Key, obj: dict[str, Any]) -> bool:
+    def _matches(
+        self, params: Any, resource: kmock.resource, namespace: str | None, key: Key, obj: dict[str, Any]
+    ) -> bool:
         if key[:2] != (resource.group or "", resource.plural or ""):
             return False
         if namespace is not None and key[2] != namespace:
@@ -535,7 +611,11 @@ class KubernetesAPI(kmock.KubernetesEmulator):
             return False
         return True
 
-    async def _serve_watch(self, request: rendering.Request) -> AsyncIterator[Any]:
+    async def _serve_watch(self, request: rendering.Request) -> Any:
+        # client-go refuses watch streams that are not served as JSON.
+        return kmock.Response(headers={"Content-Type": "application/json"}, payload=self._watch_events(request))
+
+    async def _watch_events(self, request: rendering.Request) -> AsyncIterator[Any]:
         resource, namespace, name = self._target(request)
         params = dict(request.params)
         if name is not None:
@@ -550,16 +630,31 @@ class KubernetesAPI(kmock.KubernetesEmulator):
                 if self._matches(params, resource, namespace, key, obj):
                     yield {"type": "ADDED", "object": copy.deepcopy(obj)}
             if params.get("sendInitialEvents") == "true":
-                yield {"type": "BOOKMARK", "object": {
-                    "kind": self._info(resource).kind, "apiVersion": resource.version,
-                    "metadata": {"resourceVersion": str(position),
-                                 "annotations": {"k8s.io/initial-events-end": "true"}}}}
+                yield {
+                    "type": "BOOKMARK",
+                    "object": {
+                        "kind": self._info(resource).kind,
+                        "apiVersion": resource.version,
+                        "metadata": {
+                            "resourceVersion": str(position),
+                            "annotations": {"k8s.io/initial-events-end": "true"},
+                        },
+                    },
+                }
         else:
             position = int(since)
             if position < self._oldest_rv:
-                yield {"type": "ERROR", "object": {
-                    "kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 410, "reason": "Expired",
-                    "message": f"too old resource version: {position} ({self._oldest_rv})"}}
+                yield {
+                    "type": "ERROR",
+                    "object": {
+                        "kind": "Status",
+                        "apiVersion": "v1",
+                        "status": "Failure",
+                        "code": 410,
+                        "reason": "Expired",
+                        "message": f"too old resource version: {position} ({self._oldest_rv})",
+                    },
+                }
                 return
         while True:
             for rv, group, plural, event in list(self._history):
@@ -589,7 +684,7 @@ class KubernetesAPI(kmock.KubernetesEmulator):
                 try:
                     patched = json_patch(current, request.data)
                 except PatchTestFailed as e:
-                    raise _error(422, "Invalid", f"the server rejected our request due to an error in our request: {e}")
+                    raise _error(422, "Invalid", f"the request is invalid: {e}") from e
             elif content_type in ("application/merge-patch+json", "application/strategic-merge-patch+json"):
                 # Strategic merge is approximated by a merge patch: lists are replaced, not merged by key.
                 if not isinstance(request.data, dict):
@@ -597,7 +692,9 @@ class KubernetesAPI(kmock.KubernetesEmulator):
                 self._check_version(request.data, current)
                 patched = merge_patch(current, request.data)
             else:
-                raise _error(415, "UnsupportedMediaType", f"the body of the request was in an unknown format: {content_type}")
+                raise _error(
+                    415, "UnsupportedMediaType", f"the body of the request was in an unknown format: {content_type}"
+                )
             result = self._write(resource, key, patched, request.subresource)
         await self._notify()
         return copy.deepcopy(result)
@@ -635,7 +732,10 @@ def _body(obj: dict[str, Any]) -> dict[str, Any]:
 
 def kubeconfig(server: str) -> dict[str, Any]:
     return {
-        "apiVersion": "v1", "kind": "Config", "current-context": "sandbox", "preferences": {},
+        "apiVersion": "v1",
+        "kind": "Config",
+        "current-context": "sandbox",
+        "preferences": {},
         "clusters": [{"name": "sandbox", "cluster": {"server": server}}],
         "users": [{"name": "sandbox", "user": {"token": "sandbox"}}],
         "contexts": [{"name": "sandbox", "context": {"cluster": "sandbox", "user": "sandbox", "namespace": "default"}}],
@@ -655,7 +755,9 @@ async def serve(port: int, crd_paths: list[str], kubeconfig_path: str | None, hi
                     api._insert(CRDS, None, doc)
     async with api, kmock.Server(api, port=port) as server:
         if kubeconfig_path:
-            pathlib.Path(kubeconfig_path).write_text(json.dumps(kubeconfig(f"http://127.0.0.1:{server.port}"), indent=2))
+            pathlib.Path(kubeconfig_path).write_text(
+                json.dumps(kubeconfig(f"http://127.0.0.1:{server.port}"), indent=2)
+            )
         print(f"kubernetes API stand-in on http://127.0.0.1:{server.port}", flush=True)
         await asyncio.Event().wait()
 

@@ -1,0 +1,238 @@
+"""`python -m elasticache_operator.sandbox up|down|demo`: the local control plane as processes.
+
+`up` starts the Kubernetes API stand-in, the ElastiCache API stand-in and the operator, each a
+process of its own on 127.0.0.1, with pids, logs and a kubeconfig in one state directory; `down`
+stops them by pid. The operator is configured only through its normal settings and AWS_ENDPOINT_URL.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import pathlib
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from typing import Any
+
+ROOT = pathlib.Path(__file__).resolve().parents[3]
+STATE = pathlib.Path(os.environ.get("SANDBOX_STATE", ROOT / ".sandbox"))
+SERVICES = ("kube-api", "elasticache-api", "operator")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_port(port: int, process: subprocess.Popen[bytes], name: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{name} exited with {process.returncode}; see {STATE / (name + '.log')}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"{name} did not listen on {port} within {timeout}s")
+
+
+def _start(name: str, args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    log = (STATE / f"{name}.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, *args],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        start_new_session=True,
+    )
+    (STATE / f"{name}.pid").write_text(str(process.pid))
+    return process
+
+
+def environment() -> dict[str, str]:
+    """What a shell (or the operator) needs to reach the sandbox, from the state directory."""
+    return json.loads((STATE / "env.json").read_text())
+
+
+def up() -> dict[str, str]:
+    if (STATE / "env.json").exists() and all(_alive(name) for name in SERVICES):
+        return environment()
+    down(quiet=True)
+    STATE.mkdir(parents=True, exist_ok=True)
+    kube_port, aws_port = _free_port(), _free_port()
+    kubeconfig = STATE / "kubeconfig"
+    kube = _start(
+        "kube-api",
+        [
+            "-m",
+            "elasticache_operator.sandbox.kube_api",
+            "--port",
+            str(kube_port),
+            "--kubeconfig",
+            str(kubeconfig),
+            "--crd",
+            str(ROOT / "crds" / "redisclusters.yaml"),
+        ],
+    )
+    aws = _start(
+        "elasticache-api",
+        [
+            "-m",
+            "elasticache_operator.sandbox.elasticache_api",
+            "--port",
+            str(aws_port),
+            "--create-seconds",
+            "3",
+            "--modify-seconds",
+            "2",
+            "--delete-seconds",
+            "2",
+        ],
+    )
+    _wait_port(kube_port, kube, "kube-api")
+    _wait_port(aws_port, aws, "elasticache-api")
+    env = {
+        "KUBECONFIG": str(kubeconfig),
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{aws_port}",
+        "AWS_ACCESS_KEY_ID": "sandbox",
+        "AWS_SECRET_ACCESS_KEY": "sandbox",
+        "AWS_REGION": "us-east-1",
+    }
+    health = _free_port()
+    operator_env = {
+        **env,
+        "ELASTICACHE_OPERATOR_CLUSTER_NAME": "sandbox",
+        "ELASTICACHE_OPERATOR_POLL_SECONDS": "1",
+        "ELASTICACHE_OPERATOR_RETRY_SECONDS": "5",
+        "ELASTICACHE_OPERATOR_RESYNC_SECONDS": "30",
+        "ELASTICACHE_OPERATOR_METRICS_PORT": str(_free_port()),
+        "ELASTICACHE_OPERATOR_HEALTH_PORT": str(health),
+    }
+    operator = _start("operator", ["-m", "elasticache_operator"], operator_env)
+    _wait_port(health, operator, "operator")
+    (STATE / "env.json").write_text(json.dumps(env, indent=2))
+    return env
+
+
+def _pid(name: str) -> int | None:
+    path = STATE / f"{name}.pid"
+    return int(path.read_text()) if path.exists() else None
+
+
+def _alive(name: str) -> bool:
+    pid = _pid(name)
+    if pid is None:
+        return False
+    try:
+        os.kill(pid, 0)
+        return True
+    except OSError:
+        return False
+
+
+def down(quiet: bool = False) -> None:
+    for name in reversed(SERVICES):
+        pid = _pid(name)
+        if pid is not None and _alive(name):
+            os.killpg(pid, signal.SIGTERM)
+            for _ in range(50):
+                if not _alive(name):
+                    break
+                time.sleep(0.1)
+            else:
+                os.killpg(pid, signal.SIGKILL)
+            if not quiet:
+                print(f"stopped {name} ({pid})")
+        (STATE / f"{name}.pid").unlink(missing_ok=True)
+    (STATE / "env.json").unlink(missing_ok=True)
+
+
+def _kubectl(env: dict[str, str], *args: str, capture: bool = False) -> str:
+    kubectl = shutil.which("kubectl") or str(ROOT / ".tools" / "bin" / "kubectl")
+    result = subprocess.run([kubectl, *args], env={**os.environ, **env}, check=True, text=True, capture_output=capture)
+    return result.stdout if capture else ""
+
+
+def _step(title: str) -> None:
+    print(f"\n== {title}", flush=True)
+
+
+def demo() -> None:
+    env = up()
+    try:
+        _step("kubectl apply -f examples/  (single-node, replicated, sharded; each with its password Secret)")
+        _kubectl(env, "apply", "--validate=false", "-f", str(ROOT / "examples"))
+        _step("kubectl wait --for=condition=Ready redisclusters --all")
+        _kubectl(env, "wait", "--for=condition=Ready", "redisclusters", "--all", "--timeout=120s")
+        _step("kubectl get redisclusters -o wide")
+        _kubectl(env, "get", "redisclusters", "-o", "wide")
+        clusters = json.loads(_kubectl(env, "get", "redisclusters", "-o", "json", capture=True))["items"]
+        for item in clusters:
+            _print_secret(env, item)
+        _step("kubectl delete rediscluster catalog  (deletionPolicy: Snapshot)")
+        _kubectl(env, "delete", "rediscluster", "catalog", "--wait=true", "--timeout=120s")
+        _print_snapshots(env)
+    except subprocess.CalledProcessError as e:
+        print(
+            f"\ndemo failed: {' '.join(map(str, e.cmd))} exited with {e.returncode}; logs in {STATE}", file=sys.stderr
+        )
+        raise SystemExit(1) from e
+    finally:
+        down()
+
+
+def _print_secret(env: dict[str, str], cluster: dict[str, Any]) -> None:
+    name = cluster["status"]["connectionSecretName"]
+    secret = json.loads(_kubectl(env, "get", "secret", name, "-o", "json", capture=True))
+    data = {k: base64.b64decode(v).decode() for k, v in secret["data"].items()}
+    _step(f"Secret {name} (for RedisCluster {cluster['metadata']['name']})")
+    for key, value in data.items():
+        if key == "password":
+            value = "*" * len(value)
+        elif key == "url":
+            value = value.replace(value.split("@")[0].split(":", 2)[2], "****")
+        print(f"  {key:<11} {value}")
+
+
+def _print_snapshots(env: dict[str, str]) -> None:
+    import boto3
+
+    client = boto3.client(
+        "elasticache",
+        endpoint_url=env["AWS_ENDPOINT_URL"],
+        region_name=env["AWS_REGION"],
+        aws_access_key_id="sandbox",
+        aws_secret_access_key="sandbox",
+    )
+    snapshots = client.describe_snapshots()["Snapshots"]
+    if not snapshots:
+        raise SystemExit("no final snapshot was recorded")
+    _step("ElastiCache snapshots (aws elasticache describe-snapshots)")
+    for snapshot in snapshots:
+        print(f"  {snapshot['SnapshotName']}  of {snapshot['ReplicationGroupId']}  ({snapshot['SnapshotStatus']})")
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m elasticache_operator.sandbox", description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=["up", "down", "demo"])
+    args = parser.parse_args(argv)
+    if args.command == "up":
+        env = up()
+        print("sandbox is up; to use it:")
+        for key, value in env.items():
+            print(f"  export {key}={value}")
+        print(f"logs in {STATE}; stop with: python -m elasticache_operator.sandbox down")
+    elif args.command == "down":
+        down()
+    else:
+        demo()
