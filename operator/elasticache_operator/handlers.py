@@ -23,9 +23,9 @@ def build_deps(settings: Settings) -> reconcile.Deps:
     import kubernetes
 
     try:
-        kubernetes.config.load_incluster_config()
+        kubernetes.config.load_incluster_config()  # type: ignore[no-untyped-call]
     except kubernetes.config.ConfigException:
-        kubernetes.config.load_kube_config()
+        kubernetes.config.load_kube_config()  # type: ignore[no-untyped-call]
     config = Config(
         retries={"mode": "standard", "total_max_attempts": settings.aws_max_attempts},
         connect_timeout=5,

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import collections
+import threading
+
 from prometheus_client import Counter, Gauge, Histogram, Info, start_http_server
+
+from .core.conditions import REASONS
 
 PREFIX = "elasticache_operator"
 
@@ -20,6 +25,23 @@ build_info = Info(f"{PREFIX}_build", "Build information")
 
 for _result in RECONCILE_RESULTS:
     reconcile_total.labels(_result)
+for _reason in REASONS:
+    redisclusters.labels(_reason)
+
+_phases: dict[str, str] = {}
+_phases_lock = threading.Lock()
+
+
+def record_phase(uid: str, phase: str | None) -> None:
+    """Count RedisClusters by their Ready reason; None forgets a deleted one."""
+    with _phases_lock:
+        if phase is None:
+            _phases.pop(uid, None)
+        else:
+            _phases[uid] = phase
+        counts = collections.Counter(_phases.values())
+        for reason in set(REASONS) | set(counts):
+            redisclusters.labels(reason).set(counts.get(reason, 0))
 
 
 def serve(port: int, version: str) -> None:

@@ -18,7 +18,7 @@ from .aws.logs import Logs
 from .core import conditions as c
 from .core import naming
 from .core.connection import connection_data
-from .core.decide import aws_error, decide, holding_after_failure, invalid_spec, status_fields
+from .core.decide import aws_error, decide, holding_after_failure, invalid_spec, password_changed, status_fields
 from .core.desired import Identity, Placement, create_request, desired_group
 from .core.spec import auth_token_problem, describe_validation_error, parse_spec
 from .kube.secrets import SecretProblem, Secrets
@@ -103,6 +103,7 @@ def _conclude(
         else "progressing"
     )
     metrics.reconcile_total.labels(result).inc()
+    metrics.record_phase(body["metadata"]["uid"], verdict.reason)
     return Outcome(status=outcome_status, events=events, requeue_after=requeue)
 
 
@@ -161,10 +162,15 @@ def _reconcile(body: dict[str, Any], deps: Deps) -> Outcome:
                 operation = "RemoveTagsFromResource"
                 deps.elasticache.remove_tags(observed.arn, decision.plan.remove_tags)
         events: list[Event] = []
+        verdict = decision.verdict
         if decision.write_secret and observed is not None and observed.endpoints is not None:
+            secret_name = spec.secret_name(identity.name)
+            applied = deps.secrets.connection_password(identity.namespace, secret_name, identity.uid)
+            if applied is not None and applied != password:
+                verdict, password = password_changed(ref.name, ref.key, secret_name), applied
             data = connection_data(observed.endpoints, observed.sharded, password)
             try:
-                written = deps.secrets.apply_connection(identity.namespace, spec.secret_name(identity.name), data, body)
+                written = deps.secrets.apply_connection(identity.namespace, secret_name, data, body)
             except SecretProblem as e:
                 return _conclude(body, invalid_spec(str(e)), fields, deps, None)
             if written != "unchanged":
@@ -175,7 +181,7 @@ def _reconcile(body: dict[str, Any], deps: Deps) -> Outcome:
                         f"Secret {spec.secret_name(identity.name)} {written} with host, port and password",
                     )
                 )
-        return _conclude(body, decision.verdict, fields, deps, None, events)
+        return _conclude(body, verdict, fields, deps, None, events)
     except AWSCallError as e:
         metrics.reconcile_errors_total.inc()
         terminal = e.kind is Kind.TERMINAL
@@ -189,6 +195,7 @@ def finalize(body: dict[str, Any], deps: Deps) -> Outcome:
         outcome = _finalize(body, deps)
     if outcome.done:
         forget(body["metadata"]["uid"])
+        metrics.record_phase(body["metadata"]["uid"], None)
     return outcome
 
 

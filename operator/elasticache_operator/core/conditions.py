@@ -24,7 +24,6 @@ class Verdict:
 
 
 # The reasons, so that a typo cannot invent a new one.
-PENDING = "Pending"
 CREATING = "Creating"
 AVAILABLE = "Available"
 MODIFYING = "Modifying"
@@ -36,6 +35,19 @@ NOT_OWNED = "NotOwned"
 AWS_ERROR = "AWSError"
 CHANGE_NOT_SUPPORTED = "ChangeNotSupported"
 UNKNOWN_STATUS = "UnknownStatus"
+REASONS = (
+    CREATING,
+    AVAILABLE,
+    MODIFYING,
+    SNAPSHOTTING,
+    DELETING,
+    CREATE_FAILED,
+    INVALID_SPEC,
+    NOT_OWNED,
+    AWS_ERROR,
+    CHANGE_NOT_SUPPORTED,
+    UNKNOWN_STATUS,
+)
 
 # The one table from ElastiCache status strings to verdicts.
 _BY_AWS_STATUS: dict[str, Verdict] = {

@@ -55,6 +55,19 @@ def decide(desired: DesiredGroup, observed: ObservedGroup | None, uid: str) -> D
     return Decision(verdict, plan=plan, write_secret=True)
 
 
+def password_changed(secret_name: str, key: str, connection_secret: str) -> c.Verdict:
+    """The source password differs from the one the group was created with; until rotation
+    is supported the connection Secret keeps the working one."""
+    return c.Verdict(
+        "False",
+        c.CHANGE_NOT_SUPPORTED,
+        f"The password in Secret {secret_name} key {key!r} changed, but changing the AuthToken of an existing"
+        f" group is not supported yet; {connection_secret} keeps the password the group has."
+        " Restore the previous password",
+        terminal=True,
+    )
+
+
 def invalid_spec(message: str) -> c.Verdict:
     return c.Verdict("False", c.INVALID_SPEC, message, terminal=True)
 

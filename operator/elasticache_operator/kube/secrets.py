@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from kubernetes.client import CoreV1Api
+from kubernetes.client import CoreV1Api, V1ObjectMeta, V1OwnerReference, V1Secret
 from kubernetes.client.exceptions import ApiException
 
 MANAGED_BY = {"app.kubernetes.io/managed-by": "elasticache-operator"}
@@ -34,39 +34,47 @@ class Secrets:
         except (ValueError, UnicodeDecodeError) as e:
             raise SecretProblem(f"Secret {name} key {key!r} is not UTF-8 text") from e
 
+    def connection_password(self, namespace: str, name: str, owner_uid: str) -> str | None:
+        """The password the connection Secret holds (the one the group was given), if it is ours."""
+        try:
+            secret = self.api.read_namespaced_secret(name, namespace)
+        except ApiException as e:
+            if e.status == 404:
+                return None
+            raise
+        if not any(r.uid == owner_uid for r in (secret.metadata or V1ObjectMeta()).owner_references or []):
+            return None
+        encoded = (secret.data or {}).get("password")
+        return base64.b64decode(encoded).decode("utf-8") if encoded else None
+
     def apply_connection(self, namespace: str, name: str, data: dict[str, str], owner: dict[str, Any]) -> str:
         """Create or update the Secret; 'created', 'updated' or 'unchanged'. Never takes over
         a Secret that belongs to something else."""
-        encoded = {k: base64.b64encode(v.encode()).decode() for k, v in data.items()}
-        owner_ref = {
-            "apiVersion": owner["apiVersion"],
-            "kind": owner["kind"],
-            "name": owner["metadata"]["name"],
-            "uid": owner["metadata"]["uid"],
-            "controller": True,
-            "blockOwnerDeletion": True,
-        }
+        encoded: dict[str, bytes | str] = {k: base64.b64encode(v.encode()).decode() for k, v in data.items()}
+        owner_ref = V1OwnerReference(
+            api_version=owner["apiVersion"],
+            kind=owner["kind"],
+            name=owner["metadata"]["name"],
+            uid=owner["metadata"]["uid"],
+            controller=True,
+            block_owner_deletion=True,
+        )
         try:
             current = self.api.read_namespaced_secret(name, namespace)
         except ApiException as e:
             if e.status != 404:
                 raise
-            body = {
-                "apiVersion": "v1",
-                "kind": "Secret",
-                "type": "Opaque",
-                "data": encoded,
-                "metadata": {
-                    "name": name,
-                    "namespace": namespace,
-                    "labels": MANAGED_BY,
-                    "ownerReferences": [owner_ref],
-                },
-            }
+            body = V1Secret(
+                api_version="v1",
+                kind="Secret",
+                type="Opaque",
+                data=encoded,
+                metadata=V1ObjectMeta(name=name, namespace=namespace, labels=MANAGED_BY, owner_references=[owner_ref]),
+            )
             self.api.create_namespaced_secret(namespace, body)
             return "created"
-        refs = current.metadata.owner_references or []
-        if not any(r.uid == owner_ref["uid"] for r in refs):
+        meta = current.metadata or V1ObjectMeta()
+        if not any(r.uid == owner_ref.uid for r in meta.owner_references or []):
             raise SecretProblem(
                 f"Secret {name} already exists and does not belong to this RedisCluster;"
                 " choose another connectionSecretName"
@@ -74,6 +82,6 @@ class Secrets:
         if (current.data or {}) == encoded:
             return "unchanged"
         self.api.patch_namespaced_secret(
-            name, namespace, {"metadata": {"resourceVersion": current.metadata.resource_version}, "data": encoded}
+            name, namespace, {"metadata": {"resourceVersion": meta.resource_version}, "data": encoded}
         )
         return "updated"
