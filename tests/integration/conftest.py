@@ -18,7 +18,9 @@ from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 from kubernetes.client.exceptions import ApiException
 
+from ..support import sandbox
 from ..support.processes import ROOT, free_port, running
+from ..support.sandbox import ElastiCacheSandbox
 
 GROUP, VERSION, PLURAL = "redis.elasticache-operator.io", "v1alpha1", "redisclusters"
 TOKEN = "integration-test-token-2026"
@@ -105,9 +107,19 @@ class Cluster:
                 return False
             raise
 
-    def condition(self, namespace: str, name: str, type_: str = "Ready") -> dict:
-        status = self.get(namespace, name).get("status") or {}
+    def condition(self, namespace: str, name: str, type_: str = "Ready", obj: dict | None = None) -> dict:
+        status = (obj or self.get(namespace, name)).get("status") or {}
         return next((c for c in status.get("conditions") or [] if c["type"] == type_), {})
+
+    def wait_settled(self, namespace: str, name: str, generation: int, timeout: float = 40) -> dict:
+        """Ready=True for this generation, judged on one read of the object."""
+
+        def settled():
+            obj = self.get(namespace, name)
+            ok = (obj.get("status") or {}).get("observedGeneration") == generation
+            return ok and self.condition(namespace, name, obj=obj).get("status") == "True" and obj
+
+        return eventually(settled, timeout, message=f"{namespace}/{name} Ready at generation {generation}")
 
     def wait_ready(self, namespace: str, name: str, timeout: float = 40) -> dict:
         eventually(
@@ -139,25 +151,13 @@ class Cluster:
         ]
 
 
-class AWS:
-    def __init__(self, endpoint: str) -> None:
-        import boto3
+class AWS(ElastiCacheSandbox):
+    """The AWS side, read as a user would with the AWS CLI."""
 
-        self.endpoint = endpoint
-        self.elasticache = boto3.client(
-            "elasticache",
-            endpoint_url=endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="sandbox",
-            aws_secret_access_key="sandbox",
-        )
-        self.logs = boto3.client(
-            "logs",
-            endpoint_url=endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="sandbox",
-            aws_secret_access_key="sandbox",
-        )
+    def __init__(self, endpoint: str) -> None:
+        super().__init__(endpoint)
+        self.elasticache = self.client(attempts=3)
+        self.logs = self.client("logs", attempts=3)
 
     def group(self, group_id: str) -> dict | None:
         try:
@@ -167,15 +167,6 @@ class AWS:
 
     def tags(self, arn: str) -> dict[str, str]:
         return {t["Key"]: t["Value"] for t in self.elasticache.list_tags_for_resource(ResourceName=arn)["TagList"]}
-
-    def calls(self, action: str) -> int:
-        return requests.get(f"{self.endpoint}/_sandbox/requests", timeout=10).json()["requests"].get(action, 0)
-
-    def inject(self, **fault) -> None:
-        requests.post(f"{self.endpoint}/_sandbox/faults", json=fault, timeout=10).raise_for_status()
-
-    def clear_faults(self) -> None:
-        requests.delete(f"{self.endpoint}/_sandbox/faults", timeout=10).raise_for_status()
 
 
 @pytest.fixture(scope="session")
@@ -190,39 +181,15 @@ def kubeconfig(logs_dir):
         Cluster(external).load_crds()
         yield external
         return
-    port = free_port()
     path = logs_dir / "kubeconfig.json"
-    args = [
-        "-m",
-        "elasticache_operator.sandbox.kube_api",
-        "--port",
-        str(port),
-        "--kubeconfig",
-        str(path),
-        "--crd",
-        str(ROOT / "crds" / "redisclusters.yaml"),
-    ]
-    with running(args, logs_dir / "kube-api.log", port):
+    with sandbox.kube_api(logs_dir / "kube-api.log", "--kubeconfig", str(path)):
         yield str(path)
 
 
 @pytest.fixture(scope="session")
 def aws(logs_dir):
-    port = free_port()
-    args = [
-        "-m",
-        "elasticache_operator.sandbox.elasticache_api",
-        "--port",
-        str(port),
-        "--create-seconds",
-        "1",
-        "--modify-seconds",
-        "0.5",
-        "--delete-seconds",
-        "0.5",
-    ]
-    with running(args, logs_dir / "elasticache.log", port):
-        yield AWS(f"http://127.0.0.1:{port}")
+    with sandbox.elasticache_api(logs_dir / "elasticache.log", create=1, modify=0.5, delete=0.5) as api:
+        yield AWS(api.endpoint)
 
 
 @pytest.fixture(scope="session")

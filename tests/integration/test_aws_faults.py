@@ -4,8 +4,6 @@ import time
 
 import pytest
 
-from .conftest import eventually
-
 pytestmark = pytest.mark.integration
 
 
@@ -41,5 +39,4 @@ def test_terminal_error_stops_calls_until_the_spec_changes(cluster, aws, namespa
     finally:
         aws.clear_faults()
     cluster.patch_spec(namespace, "overquota", {"instanceSize": "cache.t4g.small"})
-    cluster.wait_ready(namespace, "overquota")
-    eventually(lambda: cluster.get(namespace, "overquota")["status"]["observedGeneration"] == 2)
+    cluster.wait_settled(namespace, "overquota", generation=2)

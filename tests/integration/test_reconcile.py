@@ -101,13 +101,7 @@ def test_in_place_changes_are_applied(cluster, aws, namespace):
         lambda: (g := aws.group(gid))["CacheNodeType"] == "cache.r7g.large" and g["Status"] == "available",
         message="group modified",
     )
-    obj = eventually(
-        lambda: (
-            (o := cluster.get(namespace, "grow"))["status"].get("observedGeneration") == 2
-            and cluster.condition(namespace, "grow").get("status") == "True"
-            and o
-        )
-    )
+    obj = cluster.wait_settled(namespace, "grow", generation=2)
     group = aws.group(gid)
     assert group["SnapshotRetentionLimit"] == 7 and group["AutomaticFailover"] == "enabled"
     assert obj["status"]["engineVersion"].startswith("7.1")

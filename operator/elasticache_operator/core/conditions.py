@@ -100,24 +100,11 @@ def apply_verdict(
     conditions: list[dict[str, Any]], verdict: Verdict, generation: int | None, now: str
 ) -> list[dict[str, Any]]:
     result = set_condition(conditions, READY, verdict.ready, verdict.reason, verdict.message, generation, now)
-    result = set_condition(
-        result,
-        RECONCILING,
-        "True" if verdict.progressing else "False",
-        verdict.reason,
-        verdict.message if verdict.progressing else "",
-        generation,
-        now,
-    )
-    return set_condition(
-        result,
-        STALLED,
-        "True" if verdict.terminal else "False",
-        verdict.reason,
-        verdict.message if verdict.terminal else "",
-        generation,
-        now,
-    )
+    for type_, active in ((RECONCILING, verdict.progressing), (STALLED, verdict.terminal)):
+        status: Status = "True" if active else "False"
+        message = verdict.message if active else ""
+        result = set_condition(result, type_, status, verdict.reason, message, generation, now)
+    return result
 
 
 def ready_of(conditions: list[dict[str, Any]]) -> tuple[str | None, str | None]:

@@ -32,41 +32,21 @@ from .crd_schema import apply_defaults
 NAMESPACES = kmock.resource("", "v1", "namespaces")
 CRDS = kmock.resource("apiextensions.k8s.io", "v1", "customresourcedefinitions")
 
+_VERBS = {"create", "delete", "get", "list", "patch", "update", "watch"}
+
+
+def _builtin(kind: str, namespaced: bool, *shortnames: str) -> kmock.ResourceInfo:
+    return kmock.ResourceInfo(
+        kind=kind, singular=kind.lower(), namespaced=namespaced, shortnames=set(shortnames), verbs=_VERBS
+    )
+
+
 BUILTIN_RESOURCES: dict[str, kmock.ResourceInfo] = {
-    "v1/namespaces": kmock.ResourceInfo(
-        kind="Namespace",
-        singular="namespace",
-        namespaced=False,
-        shortnames={"ns"},
-        verbs={"create", "delete", "get", "list", "patch", "update", "watch"},
-    ),
-    "v1/secrets": kmock.ResourceInfo(
-        kind="Secret",
-        singular="secret",
-        namespaced=True,
-        verbs={"create", "delete", "get", "list", "patch", "update", "watch"},
-    ),
-    "v1/configmaps": kmock.ResourceInfo(
-        kind="ConfigMap",
-        singular="configmap",
-        namespaced=True,
-        shortnames={"cm"},
-        verbs={"create", "delete", "get", "list", "patch", "update", "watch"},
-    ),
-    "v1/events": kmock.ResourceInfo(
-        kind="Event",
-        singular="event",
-        namespaced=True,
-        shortnames={"ev"},
-        verbs={"create", "delete", "get", "list", "patch", "update", "watch"},
-    ),
-    "apiextensions.k8s.io/v1/customresourcedefinitions": kmock.ResourceInfo(
-        kind="CustomResourceDefinition",
-        singular="customresourcedefinition",
-        namespaced=False,
-        shortnames={"crd", "crds"},
-        verbs={"create", "delete", "get", "list", "patch", "update", "watch"},
-    ),
+    "v1/namespaces": _builtin("Namespace", False, "ns"),
+    "v1/secrets": _builtin("Secret", True),
+    "v1/configmaps": _builtin("ConfigMap", True, "cm"),
+    "v1/events": _builtin("Event", True, "ev"),
+    "apiextensions.k8s.io/v1/customresourcedefinitions": _builtin("CustomResourceDefinition", False, "crd", "crds"),
 }
 
 Key = tuple[str, str, str | None, str]  # group, plural, namespace, name
