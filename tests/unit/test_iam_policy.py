@@ -1,0 +1,60 @@
+"""docs/iam-policy.json grants exactly the AWS actions the operator calls."""
+
+import json
+import re
+
+from ..support.processes import ROOT
+
+POLICY = json.loads((ROOT / "docs" / "iam-policy.json").read_text())
+# Implied by calls the code makes: DeleteReplicationGroup with FinalSnapshotIdentifier takes a
+# snapshot; CreateLogGroup with tags tags it; ElastiCache's log delivery and its service-linked
+# role are set up by AWS on the caller's behalf.
+IMPLIED = {
+    "elasticache:CreateSnapshot",
+    "logs:TagResource",
+    "iam:CreateServiceLinkedRole",
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
+}
+
+
+def called_actions() -> set[str]:
+    aws = ROOT / "operator" / "elasticache_operator" / "aws"
+    calls = set()
+    for module, prefix in (("elasticache.py", "elasticache"), ("logs.py", "logs")):
+        source = (aws / module).read_text()
+        calls |= {f"{prefix}:{op}" for op in re.findall(r'_call\(\s*"(\w+)"', source)}
+        calls |= {f"{prefix}:{op}" for op in re.findall(r'labels\("(\w+)"\)', source)}
+    return calls
+
+
+def granted_actions() -> set[str]:
+    actions = set()
+    for statement in POLICY["Statement"]:
+        value = statement["Action"]
+        actions |= {value} if isinstance(value, str) else set(value)
+    return actions
+
+
+def test_every_call_is_granted_and_nothing_more():
+    called = called_actions()
+    assert "elasticache:CreateReplicationGroup" in called and "logs:PutRetentionPolicy" in called
+    assert granted_actions() == called | IMPLIED
+
+
+def test_changes_are_scoped_by_the_ownership_tag():
+    for statement in POLICY["Statement"]:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        if any(
+            a.split(":")[1].startswith(("Create", "Modify", "Delete", "Add", "Remove"))
+            for a in actions
+            if a.startswith("elasticache:")
+        ):
+            condition = json.dumps(statement.get("Condition", {}))
+            assert "elasticache-operator.io/cluster" in condition, statement["Sid"]
