@@ -1,172 +1,10 @@
-"""The real operator, as a separate process, against the Kubernetes API and ElastiCache over HTTP.
+"""The real operator, as a separate process, against the Kubernetes API and ElastiCache over HTTP."""
 
-By default both stand-ins are started here. With E2E_KUBECONFIG naming a kubeconfig (kind, k3d),
-that cluster's API is used instead, with crds/ loaded into it; ElastiCache stays the local stand-in.
-"""
-
-from __future__ import annotations
-
-import os
 import pathlib
-import time
-import uuid
 
 import pytest
-import requests
-import yaml
-from kubernetes import client as k8s
-from kubernetes import config as k8s_config
-from kubernetes.client.exceptions import ApiException
 
-from ..support import sandbox
-from ..support.processes import ROOT, free_port, running
-from ..support.sandbox import ElastiCacheSandbox
-
-GROUP, VERSION, PLURAL = "redis.elasticache-operator.io", "v1alpha1", "redisclusters"
-TOKEN = "integration-test-token-2026"
-
-
-def eventually(check, timeout=30.0, interval=0.2, message="condition"):
-    """Poll until `check()` returns something truthy; returns it."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            last = check()
-        except (ApiException, requests.RequestException) as e:
-            last = e
-        else:
-            if last:
-                return last
-        time.sleep(interval)
-    raise AssertionError(f"{message} not reached in {timeout}s; last: {last!r}")
-
-
-class Cluster:
-    """The Kubernetes side, through the official client, as a user's tooling would talk to it."""
-
-    def __init__(self, kubeconfig: str) -> None:
-        api_client = k8s_config.new_client_from_config(config_file=kubeconfig)
-        self.core = k8s.CoreV1Api(api_client)
-        self.custom = k8s.CustomObjectsApi(api_client)
-        self.extensions = k8s.ApiextensionsV1Api(api_client)
-        self.kubeconfig = kubeconfig
-
-    def load_crds(self) -> None:
-        for path in sorted((ROOT / "crds").glob("*.yaml")):
-            crd = yaml.safe_load(path.read_text())
-            try:
-                self.extensions.create_custom_resource_definition(crd)
-            except ApiException as e:
-                if e.status != 409:
-                    raise
-            name = crd["metadata"]["name"]
-            eventually(lambda name=name: self._established(name), message="CRD established")
-
-    def _established(self, name: str) -> bool:
-        crd = self.extensions.read_custom_resource_definition(name).to_dict()
-        conditions = (crd.get("status") or {}).get("conditions") or []
-        return any(c["type"] == "Established" and c["status"] == "True" for c in conditions) or not conditions
-
-    def namespace(self) -> str:
-        name = f"it-{uuid.uuid4().hex[:8]}"
-        self.core.create_namespace({"metadata": {"name": name}})
-        return name
-
-    def password_secret(self, namespace: str, name: str = "redis-password", value: str = TOKEN) -> None:
-        self.core.create_namespaced_secret(namespace, {"metadata": {"name": name}, "stringData": {"password": value}})
-
-    def create(self, namespace: str, name: str, **spec) -> dict:
-        body = {
-            "apiVersion": f"{GROUP}/{VERSION}",
-            "kind": "RedisCluster",
-            "metadata": {"name": name},
-            "spec": {
-                "instanceSize": "cache.t4g.micro",
-                "defaultUserPassword": {"secretKeyRef": {"name": "redis-password", "key": "password"}},
-                **spec,
-            },
-        }
-        return self.custom.create_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, body)
-
-    def get(self, namespace: str, name: str) -> dict:
-        return self.custom.get_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name)
-
-    def patch_spec(self, namespace: str, name: str, spec: dict) -> dict:
-        return self.custom.patch_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name, {"spec": spec})
-
-    def delete(self, namespace: str, name: str) -> None:
-        self.custom.delete_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name)
-
-    def exists(self, namespace: str, name: str) -> bool:
-        try:
-            self.get(namespace, name)
-            return True
-        except ApiException as e:
-            if e.status == 404:
-                return False
-            raise
-
-    def condition(self, namespace: str, name: str, type_: str = "Ready", obj: dict | None = None) -> dict:
-        status = (obj or self.get(namespace, name)).get("status") or {}
-        return next((c for c in status.get("conditions") or [] if c["type"] == type_), {})
-
-    def wait_settled(self, namespace: str, name: str, generation: int, timeout: float = 40) -> dict:
-        """Ready=True for this generation, judged on one read of the object."""
-
-        def settled():
-            obj = self.get(namespace, name)
-            ok = (obj.get("status") or {}).get("observedGeneration") == generation
-            return ok and self.condition(namespace, name, obj=obj).get("status") == "True" and obj
-
-        return eventually(settled, timeout, message=f"{namespace}/{name} Ready at generation {generation}")
-
-    def wait_ready(self, namespace: str, name: str, timeout: float = 40) -> dict:
-        eventually(
-            lambda: self.condition(namespace, name).get("status") == "True",
-            timeout,
-            message=f"{namespace}/{name} Ready",
-        )
-        return self.get(namespace, name)
-
-    def wait_reason(self, namespace: str, name: str, reason: str, timeout: float = 40) -> dict:
-        return eventually(
-            lambda: (c := self.condition(namespace, name)).get("reason") == reason and c,
-            timeout,
-            message=f"{namespace}/{name} reason {reason}",
-        )
-
-    def secret_data(self, namespace: str, name: str) -> dict[str, str]:
-        import base64
-
-        secret = self.core.read_namespaced_secret(name, namespace)
-        return {k: base64.b64decode(v).decode() for k, v in (secret.data or {}).items()}
-
-    def event_reasons(self, namespace: str, name: str) -> list[str]:
-        events = self.core.list_namespaced_event(namespace).items
-        return [
-            e.reason
-            for e in sorted(events, key=lambda e: e.metadata.creation_timestamp or 0)
-            if e.involved_object.name == name
-        ]
-
-
-class AWS(ElastiCacheSandbox):
-    """The AWS side, read as a user would with the AWS CLI."""
-
-    def __init__(self, endpoint: str) -> None:
-        super().__init__(endpoint)
-        self.elasticache = self.client(attempts=3)
-        self.logs = self.client("logs", attempts=3)
-
-    def group(self, group_id: str) -> dict | None:
-        try:
-            return self.elasticache.describe_replication_groups(ReplicationGroupId=group_id)["ReplicationGroups"][0]
-        except self.elasticache.exceptions.ReplicationGroupNotFoundFault:
-            return None
-
-    def tags(self, arn: str) -> dict[str, str]:
-        return {t["Key"]: t["Value"] for t in self.elasticache.list_tags_for_resource(ResourceName=arn)["TagList"]}
+from ..support import sandbox, stack
 
 
 @pytest.fixture(scope="session")
@@ -176,49 +14,25 @@ def logs_dir(tmp_path_factory) -> pathlib.Path:
 
 @pytest.fixture(scope="session")
 def kubeconfig(logs_dir):
-    external = os.environ.get("E2E_KUBECONFIG")
-    if external:
-        Cluster(external).load_crds()
-        yield external
-        return
-    path = logs_dir / "kubeconfig.json"
-    with sandbox.kube_api(logs_dir / "kube-api.log", "--kubeconfig", str(path)):
-        yield str(path)
+    with stack.kubernetes(logs_dir) as path:
+        yield path
 
 
 @pytest.fixture(scope="session")
 def aws(logs_dir):
     with sandbox.elasticache_api(logs_dir / "elasticache.log", create=1, modify=0.5, delete=0.5) as api:
-        yield AWS(api.endpoint)
+        yield stack.AWS(api.endpoint)
 
 
 @pytest.fixture(scope="session")
 def operator_process(kubeconfig, aws, logs_dir):
-    env = {
-        "KUBECONFIG": kubeconfig,
-        "AWS_ENDPOINT_URL": aws.endpoint,
-        "AWS_ACCESS_KEY_ID": "sandbox",
-        "AWS_SECRET_ACCESS_KEY": "sandbox",
-        "AWS_REGION": "us-east-1",
-        "ELASTICACHE_OPERATOR_CLUSTER_NAME": "integration",
-        "ELASTICACHE_OPERATOR_POLL_SECONDS": "0.5",
-        "ELASTICACHE_OPERATOR_RETRY_SECONDS": "1",
-        "ELASTICACHE_OPERATOR_RESYNC_SECONDS": "3",
-        "ELASTICACHE_OPERATOR_AWS_MAX_ATTEMPTS": "2",
-        "ELASTICACHE_OPERATOR_METRICS_PORT": str(free_port()),
-        "ELASTICACHE_OPERATOR_HEALTH_PORT": str(free_port()),
-    }
-    log = logs_dir / "operator.log"
-    with running(["-m", "elasticache_operator"], log, env=env) as process:
-        health = f"http://127.0.0.1:{env['ELASTICACHE_OPERATOR_HEALTH_PORT']}/healthz"
-        eventually(lambda: requests.get(health, timeout=2).ok, 30, message="operator healthy")
-        yield process
-    print(log.read_text()[-5000:])
+    with stack.operator(kubeconfig, aws.endpoint, logs_dir):
+        yield
 
 
 @pytest.fixture
-def cluster(kubeconfig, operator_process) -> Cluster:
-    return Cluster(kubeconfig)
+def cluster(kubeconfig, operator_process) -> stack.Cluster:
+    return stack.Cluster(kubeconfig)
 
 
 @pytest.fixture

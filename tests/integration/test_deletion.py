@@ -2,7 +2,7 @@
 
 import pytest
 
-from .conftest import eventually
+from ..support.stack import eventually
 from .test_reconcile import group_id_of
 
 pytestmark = pytest.mark.integration

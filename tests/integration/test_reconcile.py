@@ -12,7 +12,7 @@ from elasticache_operator.core.naming import (
     replication_group_id,
 )
 
-from .conftest import TOKEN, eventually
+from ..support.stack import TOKEN, eventually
 
 pytestmark = pytest.mark.integration
 

@@ -44,7 +44,10 @@ class ElastiCacheSandbox:
 
 
 @contextlib.contextmanager
-def elasticache_api(log: pathlib.Path, create: float, modify: float, delete: float) -> Iterator[ElastiCacheSandbox]:
+def elasticache_api(
+    log: pathlib.Path, create: float, modify: float, delete: float, data_dir: pathlib.Path | None = None
+) -> Iterator[ElastiCacheSandbox]:
+    """With `data_dir`, real redis-server processes serve every group (the data plane)."""
     port = free_port()
     args = [
         "-m",
@@ -57,6 +60,7 @@ def elasticache_api(log: pathlib.Path, create: float, modify: float, delete: flo
         str(modify),
         "--delete-seconds",
         str(delete),
+        *(["--data-dir", str(data_dir)] if data_dir else []),
     ]
     with running(args, log, port):
         yield ElastiCacheSandbox(f"http://127.0.0.1:{port}")

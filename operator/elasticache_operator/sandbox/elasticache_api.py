@@ -31,6 +31,8 @@ from moto.elasticache.exceptions import (
     SnapshotAlreadyExists,
 )
 
+from .data_plane import DataPlane, redis_server
+
 GROUP_ID = re.compile(r"^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{0,39}(?<!-)$")
 AUTH_TOKEN = re.compile(r"^[A-Za-z0-9!&#$^<>-]{16,128}$")
 PATCH_VERSIONS = {
@@ -75,12 +77,15 @@ def _version_tuple(version: str) -> tuple[int, ...]:
 @dataclass
 class Transition:
     due: float
-    status: str | None  # the status to reach; None removes the group
+    status: str | None | Callable[[], str]  # the status to reach; None removes the group
     apply: Callable[[], None] = lambda: None
+    ready: Callable[[], bool] = lambda: True  # e.g. the data plane is up
 
 
 class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
     """moto's ElastiCache backend with AWS's validation, state machine and member clusters."""
+
+    data_plane: DataPlane | None = None  # set by install(); None serves endpoints with no server behind
 
     def __init__(self, region_name: str, account_id: str):
         super().__init__(region_name, account_id)
@@ -93,7 +98,7 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
         now = time.monotonic()
         with self.lock:
             for group_id, transition in list(self.transitions.items()):
-                if transition.due > now or group_id not in self.replication_groups:
+                if transition.due > now or group_id not in self.replication_groups or not transition.ready():
                     continue
                 del self.transitions[group_id]
                 group = self.replication_groups[group_id]
@@ -102,8 +107,11 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
                     for member in group.member_clusters:
                         self.cache_clusters.pop(member, None)
                     del self.replication_groups[group_id]
+                    if self.data_plane is not None:
+                        threading.Thread(target=self.data_plane.stop, args=(group_id,), daemon=True).start()
                 else:
-                    self._set_status(group, transition.status)
+                    status = transition.status() if callable(transition.status) else transition.status
+                    self._set_status(group, status)
 
     def _set_status(self, group: Any, status: str) -> None:
         group.status = status
@@ -151,8 +159,36 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
                     }
             self._create_members(group, kwargs)
             self._set_status(group, "creating")
-            self._schedule(group, "available", TIMINGS.create_seconds)
+            if self.data_plane is None:
+                self._schedule(group, "available", TIMINGS.create_seconds)
+            else:
+                self._serve_with_data_plane(group, kwargs.get("auth_token"))
         return group
+
+    def _serve_with_data_plane(self, group: Any, password: str | None) -> None:
+        """Real redis-server processes behind the group; `available` once they answer."""
+        assert self.data_plane is not None
+        shards = len(group.node_groups)
+        replicas = len(group.node_groups[0]["node_group_members"]) - 1
+        nodes = self.data_plane.plan(group.replication_group_id, group.port, group.cluster_enabled, shards, replicas)
+        for node_group, shard in zip(group.node_groups, nodes.shards, strict=True):
+            for member, node in zip(node_group["node_group_members"], shard, strict=True):
+                if not group.cluster_enabled:
+                    member["read_endpoint"] = {"address": node.ip, "port": node.port}
+            if not group.cluster_enabled:
+                primary, reader = shard[0], (shard[1] if len(shard) > 1 else shard[0])
+                node_group["primary_endpoint_address"] = primary.ip
+                node_group["primary_endpoint"] = {"address": primary.ip, "port": primary.port}
+                node_group["reader_endpoint_address"] = reader.ip
+                node_group["reader_endpoint"] = {"address": reader.ip, "port": reader.port}
+        if group.cluster_enabled:
+            group.configuration_endpoint = {"address": nodes.shards[0][0].ip, "port": group.port}
+        threading.Thread(target=self.data_plane.start, args=(group.replication_group_id, password), daemon=True).start()
+        self.transitions[group.replication_group_id] = Transition(
+            time.monotonic() + TIMINGS.create_seconds,
+            lambda: "create-failed" if nodes.error else "available",
+            ready=nodes.ready.is_set,
+        )
 
     def _create_members(self, group: Any, kwargs: dict[str, Any]) -> None:
         for member in group.member_clusters:
@@ -351,8 +387,9 @@ def _delete_replication_group(self: Any) -> Any:
     return moto_responses.ActionResult({"ReplicationGroup": group})
 
 
-def install() -> None:
+def install(data_plane: DataPlane | None = None) -> None:
     """Swap in the sandbox backend and actions; idempotent."""
+    SandboxElastiCacheBackend.data_plane = data_plane
     backends = BackendDict(SandboxElastiCacheBackend, "elasticache")
     moto_models.elasticache_backends = backends
     moto_responses.elasticache_backends = backends
@@ -431,19 +468,41 @@ class FaultInjector:
         return [payload]
 
 
-def make_app() -> FaultInjector:
+def make_app(data_plane: DataPlane | None = None) -> FaultInjector:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    install()
+    install(data_plane)
     return FaultInjector(DomainDispatcherApplication(create_backend_app))
 
 
-def serve(port: int) -> None:
+def serve(port: int, data_dir: str | None) -> None:
+    import pathlib
+    import signal
+    import sys
+
     from moto.moto_server.werkzeug_app import MotoRequestHandler
     from werkzeug.serving import make_server
 
-    server = make_server("127.0.0.1", port, make_app(), threaded=True, request_handler=MotoRequestHandler)
-    print(f"ElastiCache API stand-in on http://127.0.0.1:{server.server_port}", flush=True)
+    data_plane = None
+    if data_dir:
+        server_binary = redis_server()
+        if server_binary is None:
+            raise SystemExit("--data-dir needs redis-server (Debian package redis-server)")
+        data_plane = DataPlane(pathlib.Path(data_dir), server_binary)
+
+    def stop(*_: object) -> None:
+        if data_plane is not None:
+            data_plane.stop_all()
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    server = make_server("127.0.0.1", port, make_app(data_plane), threaded=True, request_handler=MotoRequestHandler)
+    print(
+        f"ElastiCache API stand-in on http://127.0.0.1:{server.server_port}"
+        + (f", data plane in {data_dir}" if data_dir else ""),
+        flush=True,
+    )
     server.serve_forever()
 
 
@@ -455,10 +514,11 @@ def main() -> None:
     parser.add_argument("--create-seconds", type=float, default=TIMINGS.create_seconds)
     parser.add_argument("--modify-seconds", type=float, default=TIMINGS.modify_seconds)
     parser.add_argument("--delete-seconds", type=float, default=TIMINGS.delete_seconds)
+    parser.add_argument("--data-dir", help="run real redis-server processes behind each group, state here")
     args = parser.parse_args()
     TIMINGS.create_seconds, TIMINGS.modify_seconds = args.create_seconds, args.modify_seconds
     TIMINGS.delete_seconds = args.delete_seconds
-    serve(args.port)
+    serve(args.port, args.data_dir)
 
 
 if __name__ == "__main__":
