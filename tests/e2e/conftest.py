@@ -25,8 +25,9 @@ def kubeconfig(logs_dir):
 
 @pytest.fixture(scope="session")
 def aws(logs_dir, data_dir):
-    with sandbox.elasticache_api(logs_dir / "elasticache.log", create=0.5, modify=0.5, delete=0.5,
-                                 data_dir=data_dir) as api:
+    with sandbox.elasticache_api(
+        logs_dir / "elasticache.log", create=0.5, modify=0.5, delete=0.5, data_dir=data_dir
+    ) as api:
         yield stack.AWS(api.endpoint)
 
 

@@ -13,9 +13,15 @@ pytestmark = pytest.mark.e2e
 
 
 def client(data, ca_file, host_key="host", password=None):
-    return redis.Redis(host=data[host_key], port=int(data["port"]), username="default",
-                       password=data["password"] if password is None else password,
-                       ssl=data["tls"] == "true", ssl_ca_certs=ca_file, socket_timeout=5)
+    return redis.Redis(
+        host=data[host_key],
+        port=int(data["port"]),
+        username="default",
+        password=data["password"] if password is None else password,
+        ssl=data["tls"] == "true",
+        ssl_ca_certs=ca_file,
+        socket_timeout=5,
+    )
 
 
 def ready_secret(cluster, namespace, name, **spec):
@@ -57,8 +63,14 @@ def test_replicas_replicate_and_the_reader_endpoint_reads(cluster, namespace, ca
 def test_sharded_cluster_routes_by_slot(cluster, namespace, ca_file):
     data = ready_secret(cluster, namespace, "events", enableSharding=True, numShards=3, numReplicaNodes=1)
     assert data["sharding"] == "enabled" and data["readerHost"] == ""
-    app = RedisCluster(host=data["host"], port=int(data["port"]), password=data["password"], ssl=True,
-                       ssl_ca_certs=ca_file, socket_timeout=5)
+    app = RedisCluster(
+        host=data["host"],
+        port=int(data["port"]),
+        password=data["password"],
+        ssl=True,
+        ssl_ca_certs=ca_file,
+        socket_timeout=5,
+    )
     for i in range(100):
         app.set(f"event:{i}", i)
     assert [int(app.get(f"event:{i}")) for i in range(100)] == list(range(100))

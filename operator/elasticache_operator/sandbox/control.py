@@ -8,6 +8,7 @@ stops them by pid. The operator is configured only through its normal settings a
 from __future__ import annotations
 
 import base64
+import datetime
 import json
 import os
 import pathlib
@@ -82,6 +83,7 @@ def up() -> dict[str, str]:
             str(ROOT / "crds" / "redisclusters.yaml"),
         ],
     )
+    data_plane = ["--data-dir", str(STATE / "data-plane")] if shutil.which("redis-server") else []
     aws = _start(
         "elasticache-api",
         [
@@ -95,6 +97,7 @@ def up() -> dict[str, str]:
             "2",
             "--delete-seconds",
             "2",
+            *data_plane,
         ],
     )
     _wait_port(kube_port, kube, "kube-api")
@@ -118,6 +121,8 @@ def up() -> dict[str, str]:
     }
     operator = _start("operator", ["-m", "elasticache_operator"], operator_env)
     _wait_port(health, operator, "operator")
+    if data_plane:  # AWS's certificates are publicly trusted; the sandbox's CA must be passed to clients
+        env["REDIS_CA"] = str(STATE / "data-plane" / "ca" / "ca.pem")
     (STATE / "env.json").write_text(json.dumps(env, indent=2))
     return env
 
@@ -166,6 +171,8 @@ def _step(title: str) -> None:
 
 
 def demo() -> None:
+    if not shutil.which("redis-server"):
+        raise SystemExit("the demo connects to real Redis servers: install redis-server (scripts/bootstrap does)")
     env = up()
     try:
         _step("kubectl apply -f examples/  (single-node, replicated, sharded; each with its password Secret)")
@@ -176,7 +183,9 @@ def demo() -> None:
         _kubectl(env, "get", "redisclusters", "-o", "wide")
         clusters = json.loads(_kubectl(env, "get", "redisclusters", "-o", "json", capture=True))["items"]
         for item in clusters:
-            _print_secret(env, item)
+            data = _print_secret(env, item)
+            if "REDIS_CA" in env:
+                _use(data, env["REDIS_CA"])
         _step("kubectl delete rediscluster catalog  (deletionPolicy: Snapshot)")
         _kubectl(env, "delete", "rediscluster", "catalog", "--wait=true", "--timeout=120s")
         _print_snapshots(env)
@@ -189,7 +198,7 @@ def demo() -> None:
         down()
 
 
-def _print_secret(env: dict[str, str], cluster: dict[str, Any]) -> None:
+def _print_secret(env: dict[str, str], cluster: dict[str, Any]) -> dict[str, str]:
     name = cluster["status"]["connectionSecretName"]
     secret = json.loads(_kubectl(env, "get", "secret", name, "-o", "json", capture=True))
     data = {k: base64.b64decode(v).decode() for k, v in secret["data"].items()}
@@ -200,6 +209,50 @@ def _print_secret(env: dict[str, str], cluster: dict[str, Any]) -> None:
         elif key == "url":
             value = value.replace(value.split("@")[0].split(":", 2)[2], "****")
         print(f"  {key:<11} {value}")
+    return data
+
+
+def _use(data: dict[str, str], ca: str) -> None:
+    """What an app does with the Secret alone (plus the sandbox CA): Stacktape's currentTime example."""
+    import redis
+    from redis.cluster import RedisCluster
+
+    now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    if data["sharding"] == "enabled":
+        app = RedisCluster(
+            host=data["host"],
+            port=int(data["port"]),
+            password=data["password"],
+            ssl=True,
+            ssl_ca_certs=ca,
+            socket_timeout=5,
+        )
+        app.set("currentTime", now)
+        print(f"  RedisCluster SET/GET currentTime -> {app.get('currentTime').decode()}")
+        slots = sorted((start, end) for start, end, *_ in app.execute_command("CLUSTER SLOTS", target_nodes=app.RANDOM))
+        print(f"  CLUSTER SLOTS: {', '.join(f'{a}-{b}' for a, b in slots)}")
+        if slots[0][0] != 0 or slots[-1][1] != 16383:
+            raise SystemExit("the sharded cluster does not cover all 16384 slots")
+        return
+    app = redis.Redis.from_url(data["url"], ssl_ca_certs=ca, socket_timeout=5)
+    app.set("currentTime", now)
+    print(f"  SET/GET currentTime via url -> {app.get('currentTime').decode()}")
+    if data["readerHost"] and data["readerHost"] != data["host"]:
+        reader = redis.Redis(
+            host=data["readerHost"],
+            port=int(data["port"]),
+            password=data["password"],
+            ssl=True,
+            ssl_ca_certs=ca,
+            socket_timeout=5,
+        )
+        for _ in range(50):
+            if reader.get("currentTime") == now.encode():
+                break
+            time.sleep(0.1)
+        else:
+            raise SystemExit("the replica behind readerHost never saw the write")
+        print(f"  GET currentTime via readerHost -> {reader.get('currentTime').decode()}")
 
 
 def _print_snapshots(env: dict[str, str]) -> None:
