@@ -189,3 +189,51 @@ def test_faults_are_injected_per_operation_and_counted(elasticache):
     finally:
         elasticache.clear_faults()
     assert elasticache.requests_served()["DescribeReplicationGroups"] >= 2
+
+
+def modeled_error_codes(operation):
+    """The error codes botocore's service model lists for an operation (AWS's documented errors)."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("elasticache")
+    return {
+        shape.metadata.get("error", {}).get("code", shape.name)
+        for shape in model.operation_model(operation).error_shapes
+    }
+
+
+@pytest.mark.parametrize(
+    ("operation", "codes"),
+    [
+        (
+            "CreateReplicationGroup",
+            {"InvalidParameterValue", "InvalidParameterCombination", "ReplicationGroupAlreadyExists"},
+        ),
+        (
+            "ModifyReplicationGroup",
+            {
+                "InvalidReplicationGroupState",
+                "InvalidParameterCombination",
+                "InvalidParameterValue",
+                "ReplicationGroupNotFoundFault",
+            },
+        ),
+        (
+            "DeleteReplicationGroup",
+            {"InvalidReplicationGroupState", "SnapshotAlreadyExistsFault", "ReplicationGroupNotFoundFault"},
+        ),
+    ],
+)
+def test_the_codes_the_stand_in_raises_are_aws_documented_ones(operation, codes):
+    assert codes <= modeled_error_codes(operation)
+
+
+def test_latency_is_injected(elasticache):
+    ec = elasticache.client()
+    elasticache.inject(operation="DescribeCacheClusters", code="", delay_seconds=0.5, count=1)
+    try:
+        started = time.monotonic()
+        ec.describe_cache_clusters()
+        assert time.monotonic() - started >= 0.5
+    finally:
+        elasticache.clear_faults()
