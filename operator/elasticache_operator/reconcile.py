@@ -165,12 +165,13 @@ def _reconcile(body: dict[str, Any], deps: Deps) -> Outcome:
         verdict = decision.verdict
         if decision.write_secret and observed is not None and observed.endpoints is not None:
             secret_name = spec.secret_name(identity.name)
-            applied = deps.secrets.connection_password(identity.namespace, secret_name, identity.uid)
+            current = deps.secrets.read_connection(identity.namespace, secret_name, identity.uid)
+            applied = current.applied_password
             if applied is not None and applied != password:
                 verdict, password = password_changed(ref.name, ref.key, secret_name), applied
             data = connection_data(observed.endpoints, observed.sharded, password)
             try:
-                written = deps.secrets.apply_connection(identity.namespace, secret_name, data, body)
+                written = deps.secrets.apply_connection(identity.namespace, secret_name, data, body, current)
             except SecretProblem as e:
                 return _conclude(body, invalid_spec(str(e)), fields, deps, None)
             if written != "unchanged":
@@ -178,7 +179,7 @@ def _reconcile(body: dict[str, Any], deps: Deps) -> Outcome:
                     Event(
                         "Normal",
                         "ConnectionSecret",
-                        f"Secret {spec.secret_name(identity.name)} {written} with host, port and password",
+                        f"Secret {secret_name} {written} with host, port and password",
                     )
                 )
         return _conclude(body, verdict, fields, deps, None, events)

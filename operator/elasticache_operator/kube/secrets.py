@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from dataclasses import dataclass
 from typing import Any
 
 from kubernetes.client import CoreV1Api, V1ObjectMeta, V1OwnerReference, V1Secret
@@ -34,54 +35,60 @@ class Secrets:
         except (ValueError, UnicodeDecodeError) as e:
             raise SecretProblem(f"Secret {name} key {key!r} is not UTF-8 text") from e
 
-    def connection_password(self, namespace: str, name: str, owner_uid: str) -> str | None:
-        """The password the connection Secret holds (the one the group was given), if it is ours."""
+    def read_connection(self, namespace: str, name: str, owner_uid: str) -> ConnectionSecret:
+        """The connection Secret as it is now: one read serves the password check and the write."""
         try:
             secret = self.api.read_namespaced_secret(name, namespace)
         except ApiException as e:
             if e.status == 404:
-                return None
+                return ConnectionSecret(exists=False, owned=False, data={}, resource_version=None)
             raise
-        if not any(r.uid == owner_uid for r in (secret.metadata or V1ObjectMeta()).owner_references or []):
-            return None
-        encoded = (secret.data or {}).get("password")
-        return base64.b64decode(encoded).decode("utf-8") if encoded else None
+        meta = secret.metadata or V1ObjectMeta()
+        owned = any(r.uid == owner_uid for r in meta.owner_references or [])
+        data = {k: base64.b64decode(v).decode("utf-8", errors="replace") for k, v in (secret.data or {}).items()}
+        return ConnectionSecret(exists=True, owned=owned, data=data, resource_version=meta.resource_version)
 
-    def apply_connection(self, namespace: str, name: str, data: dict[str, str], owner: dict[str, Any]) -> str:
+    def apply_connection(
+        self, namespace: str, name: str, data: dict[str, str], owner: dict[str, Any], current: ConnectionSecret
+    ) -> str:
         """Create or update the Secret; 'created', 'updated' or 'unchanged'. Never takes over
         a Secret that belongs to something else."""
         encoded: dict[str, bytes | str] = {k: base64.b64encode(v.encode()).decode() for k, v in data.items()}
-        owner_ref = V1OwnerReference(
-            api_version=owner["apiVersion"],
-            kind=owner["kind"],
-            name=owner["metadata"]["name"],
-            uid=owner["metadata"]["uid"],
-            controller=True,
-            block_owner_deletion=True,
-        )
-        try:
-            current = self.api.read_namespaced_secret(name, namespace)
-        except ApiException as e:
-            if e.status != 404:
-                raise
-            body = V1Secret(
-                api_version="v1",
-                kind="Secret",
-                type="Opaque",
-                data=encoded,
-                metadata=V1ObjectMeta(name=name, namespace=namespace, labels=MANAGED_BY, owner_references=[owner_ref]),
+        if not current.exists:
+            owner_ref = V1OwnerReference(
+                api_version=owner["apiVersion"],
+                kind=owner["kind"],
+                name=owner["metadata"]["name"],
+                uid=owner["metadata"]["uid"],
+                controller=True,
+                block_owner_deletion=True,
             )
-            self.api.create_namespaced_secret(namespace, body)
+            meta = V1ObjectMeta(name=name, namespace=namespace, labels=MANAGED_BY, owner_references=[owner_ref])
+            self.api.create_namespaced_secret(
+                namespace, V1Secret(api_version="v1", kind="Secret", type="Opaque", data=encoded, metadata=meta)
+            )
             return "created"
-        meta = current.metadata or V1ObjectMeta()
-        if not any(r.uid == owner_ref.uid for r in meta.owner_references or []):
+        if not current.owned:
             raise SecretProblem(
                 f"Secret {name} already exists and does not belong to this RedisCluster;"
                 " choose another connectionSecretName"
             )
-        if (current.data or {}) == encoded:
+        if current.data == data:
             return "unchanged"
         self.api.patch_namespaced_secret(
-            name, namespace, {"metadata": {"resourceVersion": meta.resource_version}, "data": encoded}
+            name, namespace, {"metadata": {"resourceVersion": current.resource_version}, "data": encoded}
         )
         return "updated"
+
+
+@dataclass(frozen=True)
+class ConnectionSecret:
+    exists: bool
+    owned: bool  # carries an ownerReference to this RedisCluster
+    data: dict[str, str]  # decoded
+    resource_version: str | None
+
+    @property
+    def applied_password(self) -> str | None:
+        """The password the group was given, as recorded when the Secret was written."""
+        return self.data.get("password") if self.owned else None
