@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pathlib
+import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -182,7 +183,9 @@ def kubernetes(logs_dir: pathlib.Path) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def operator(kubeconfig: str, aws_endpoint: str, logs_dir: pathlib.Path) -> Iterator[None]:
+def operator(
+    kubeconfig: str, aws_endpoint: str, logs_dir: pathlib.Path, name: str = "operator"
+) -> Iterator[subprocess.Popen[bytes]]:
     """The operator as users run it: `python -m elasticache_operator`, configured by environment."""
     env = {
         "KUBECONFIG": kubeconfig,
@@ -198,9 +201,9 @@ def operator(kubeconfig: str, aws_endpoint: str, logs_dir: pathlib.Path) -> Iter
         "ELASTICACHE_OPERATOR_METRICS_PORT": str(free_port()),
         "ELASTICACHE_OPERATOR_HEALTH_PORT": str(free_port()),
     }
-    log = logs_dir / "operator.log"
-    with running(["-m", "elasticache_operator"], log, env=env):
+    log = logs_dir / f"{name}.log"
+    with running(["-m", "elasticache_operator"], log, env=env) as process:
         health = f"http://127.0.0.1:{env['ELASTICACHE_OPERATOR_HEALTH_PORT']}/healthz"
         eventually(lambda: requests.get(health, timeout=2).ok, 30, message="operator healthy")
-        yield
+        yield process
     print(log.read_text()[-5000:])
