@@ -89,7 +89,7 @@ def _conclude(
     events = list(events or [])
     if previous != (verdict.ready, verdict.reason):
         kind = "Warning" if verdict.terminal or verdict.reason == c.AWS_ERROR else "Normal"
-        events.append(Event(kind, verdict.reason, verdict.message))
+        events.insert(0, Event(kind, verdict.reason, verdict.message))  # the transition, then what it caused
     outcome_status = {**fields, "observedGeneration": generation, "conditions": conditions}
     if requeue is None and verdict.progressing:
         requeue = deps.settings.poll_seconds

@@ -51,7 +51,7 @@ def test_single_node_cluster_end_to_end(cluster, aws, namespace):
     assert secret.metadata.owner_references[0].uid == created["metadata"]["uid"]
 
     reasons = cluster.event_reasons(namespace, "sessions")
-    assert reasons.index("Creating") < reasons.index("Available") and "ConnectionSecret" in reasons
+    assert reasons.index("Creating") < reasons.index("Available") < reasons.index("ConnectionSecret")
 
     log_groups = aws.logs.describe_log_groups(logGroupNamePrefix=f"/elasticache/{group['ReplicationGroupId']}/")
     assert log_groups["logGroups"][0]["retentionInDays"] == 90

@@ -302,3 +302,41 @@ def test_kubectl_tables_use_the_printer_columns(kube_api):
     assert names == ["Name", "Ready", "Host", "Shards", "Replicas", "Status", "Age"]
     [row] = table["rows"]
     assert row["cells"][:5] == [obj["metadata"]["name"], "True", "h.example", 1, 0] and row["cells"][5] == "ok"
+
+
+def test_field_selectors_on_nested_fields_as_kubectl_describe_sends(kube_api):
+    ns = make_namespace(kube_api)
+    obj = make_cluster(kube_api, ns)
+    for name, involved in [("mine", obj["metadata"]), ("other", {"name": "else", "uid": "u-2"})]:
+        kube_api.post(
+            f"/api/v1/namespaces/{ns}/events",
+            {
+                "metadata": {"name": name},
+                "type": "Normal",
+                "reason": "Creating",
+                "message": name,
+                "involvedObject": {"kind": "RedisCluster", "name": involved["name"], "uid": involved["uid"]},
+                "lastTimestamp": "2026-11-23T12:00:00.123456+00:00",
+            },
+        )
+    selector = f"involvedObject.name={obj['metadata']['name']},involvedObject.uid={obj['metadata']['uid']}"
+    _, listing = kube_api.get(f"/api/v1/namespaces/{ns}/events", fieldSelector=selector)
+    assert [e["metadata"]["name"] for e in listing["items"]] == ["mine"]
+    response = kube_api.http.get(
+        f"{kube_api.base}/api/v1/namespaces/{ns}/events",
+        headers={"Accept": "application/json;as=Table;v=v1;g=meta.k8s.io"},
+        timeout=10,
+    )
+    table = response.json()
+    assert [c["name"] for c in table["columnDefinitions"]] == [
+        "Name",
+        "Last Seen",
+        "Type",
+        "Reason",
+        "Object",
+        "Message",
+    ]
+    assert {tuple(r["cells"][2:]) for r in table["rows"]} == {
+        ("Normal", "Creating", obj["metadata"]["name"], "mine"),
+        ("Normal", "Creating", "else", "other"),
+    }

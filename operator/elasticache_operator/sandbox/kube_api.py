@@ -51,6 +51,18 @@ BUILTIN_RESOURCES: dict[str, kmock.ResourceInfo] = {
 
 Key = tuple[str, str, str | None, str]  # group, plural, namespace, name
 
+AGE = {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}
+BUILTIN_COLUMNS: dict[tuple[str, str], list[dict[str, Any]]] = {  # what kubectl get shows for these kinds
+    ("", "events"): [
+        {"name": "Last Seen", "type": "date", "jsonPath": ".lastTimestamp"},
+        {"name": "Type", "type": "string", "jsonPath": ".type"},
+        {"name": "Reason", "type": "string", "jsonPath": ".reason"},
+        {"name": "Object", "type": "string", "jsonPath": ".involvedObject.name"},
+        {"name": "Message", "type": "string", "jsonPath": ".message"},
+    ],
+    ("", "secrets"): [{"name": "Type", "type": "string", "jsonPath": ".type"}, AGE],
+}
+
 _kmock_parse_path = parsing.parse_path
 
 
@@ -193,12 +205,13 @@ def label_selector_matches(selector: str, labels: dict[str, str]) -> bool:
 
 
 def field_selector_matches(selector: str, obj: dict[str, Any]) -> bool:
-    meta = obj.get("metadata", {})
-    fields = {"metadata.name": meta.get("name"), "metadata.namespace": meta.get("namespace")}
+    """`a.b=v`, `a.b==v`, `a.b!=v` on any field (kube-apiserver allows a set per kind; kubectl
+    describe uses involvedObject.* on Events, watches use metadata.name)."""
     for term in _split_selector(selector):
         negate = "!=" in term
         key, value = (s.strip() for s in re.split(r"!=|==|=", term, maxsplit=1))
-        if (fields.get(key) == value) == negate:
+        actual = json_path(obj, key)
+        if (str(actual) == value if actual is not None else value == "") == negate:
             return False
     return True
 
@@ -224,7 +237,9 @@ def human_age(timestamp: str | None, now: datetime.datetime | None = None) -> st
     """As kube-apiserver renders `date` columns: 45s, 12m, 3h, 2d."""
     if not timestamp:
         return "<unknown>"
-    then = datetime.datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.UTC)
+    then = datetime.datetime.fromisoformat(timestamp)
+    if then.tzinfo is None:
+        then = then.replace(tzinfo=datetime.UTC)
     seconds = int(((now or datetime.datetime.now(datetime.UTC)) - then).total_seconds())
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if seconds >= 2 * size:
@@ -264,9 +279,7 @@ class KubernetesAPI(kmock.KubernetesEmulator):
         for version in spec["versions"]:
             if not version.get("served", True):
                 continue
-            self._printer_columns[(spec["group"], names["plural"])] = version.get("additionalPrinterColumns") or [
-                {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}
-            ]
+            self._printer_columns[(spec["group"], names["plural"])] = version.get("additionalPrinterColumns") or [AGE]
             if schema := (version.get("schema") or {}).get("openAPIV3Schema"):
                 self._schemas[(spec["group"], names["plural"])] = schema
             self.resources[f"{spec['group']}/{version['name']}/{names['plural']}"] = kmock.ResourceInfo(
@@ -527,10 +540,8 @@ class KubernetesAPI(kmock.KubernetesEmulator):
 
     def _table(self, resource: kmock.resource, objs: list[dict[str, Any]]) -> dict[str, Any]:
         """Server-side printing, which `kubectl get` asks for: the CRD's printer columns."""
-        columns = self._printer_columns.get(
-            (resource.group or "", resource.plural or ""),
-            [{"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}],
-        )
+        key = (resource.group or "", resource.plural or "")
+        columns = self._printer_columns.get(key) or BUILTIN_COLUMNS.get(key) or [AGE]
 
         def cell(obj: dict[str, Any], column: dict[str, Any]) -> Any:
             value = json_path(obj, column["jsonPath"])
