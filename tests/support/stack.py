@@ -143,12 +143,10 @@ class Cluster:
         return {k: base64.b64decode(v).decode() for k, v in (secret.data or {}).items()}
 
     def event_reasons(self, namespace: str, name: str) -> list[str]:
+        """Reasons in the order they were posted (resourceVersion grows with every write)."""
         events = self.core.list_namespaced_event(namespace).items
-        return [
-            e.reason
-            for e in sorted(events, key=lambda e: e.metadata.creation_timestamp or 0)
-            if e.involved_object.name == name
-        ]
+        ordered = sorted(events, key=lambda e: int(e.metadata.resource_version))
+        return [e.reason for e in ordered if e.involved_object.name == name]
 
 
 class AWS(ElastiCacheSandbox):
