@@ -176,7 +176,7 @@ def demo() -> None:
     env = up()
     try:
         _step("kubectl apply -f examples/  (single-node, replicated, sharded; each with its password Secret)")
-        _kubectl(env, "apply", "--validate=false", "-f", str(ROOT / "examples"))
+        _kubectl(env, "apply", "-f", str(ROOT / "examples"))
         _step("kubectl wait --for=condition=Ready redisclusters --all")
         _kubectl(env, "wait", "--for=condition=Ready", "redisclusters", "--all", "--timeout=120s")
         _step("kubectl get redisclusters -o wide")

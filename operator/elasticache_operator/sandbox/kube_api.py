@@ -265,6 +265,8 @@ class KubernetesAPI(kmock.KubernetesEmulator):
         super().__attrs_post_init__()
         self._history = collections.deque(maxlen=self.history_limit)
         self.fallback[kmock.method.PUT] << self._serve_replace
+        self.fallback["get", re.compile(r"/openapi/v3/?")] << self._serve_openapi_root
+        self.fallback["get", re.compile(r"/openapi/v3/.+")] << self._serve_openapi_group_version
         for key, info in BUILTIN_RESOURCES.items():
             self.resources[key] = copy.deepcopy(info)
         for name in ("default", "kube-system", "kube-public"):
@@ -309,6 +311,38 @@ class KubernetesAPI(kmock.KubernetesEmulator):
             if "/" in entry["name"]:  # subresources have no short names or categories of their own
                 entry["shortNames"], entry["categories"] = [], []
         return listing
+
+    # --- OpenAPI v3: just enough for kubectl to hand validation to the server ----------------
+
+    def _group_versions(self) -> dict[str, list[tuple[kmock.resource, kmock.ResourceInfo]]]:
+        result: dict[str, list[tuple[kmock.resource, kmock.ResourceInfo]]] = {}
+        for resource in self._get_resources():
+            path = f"apis/{resource.group}/{resource.version}" if resource.group else f"api/{resource.version}"
+            result.setdefault(path, []).append((resource, self.resources[resource]))
+        return result
+
+    async def _serve_openapi_root(self, request: rendering.Request) -> Any:
+        return {"paths": {gv: {"serverRelativeURL": f"/openapi/v3/{gv}"} for gv in self._group_versions()}}
+
+    async def _serve_openapi_group_version(self, request: rendering.Request) -> Any:
+        """kubectl's field-validation check: a PATCH operation per kind that takes `fieldValidation`.
+        The stand-in validates nothing itself (tests/support/crd.py checks schemas)."""
+        gv = request.url.path.removeprefix("/openapi/v3/").strip("/")
+        kinds = self._group_versions().get(gv)
+        if kinds is None:
+            raise _error(404, "NotFound", f"no OpenAPI document for {gv}")
+        paths = {}
+        for resource, info in kinds:
+            scope = "/namespaces/{namespace}" if info.namespaced else ""
+            gvk = {"group": resource.group or "", "version": resource.version, "kind": info.kind}
+            paths[f"/{gv}{scope}/{resource.plural}/{{name}}"] = {
+                "patch": {
+                    "x-kubernetes-group-version-kind": gvk,
+                    "parameters": [{"name": "fieldValidation", "in": "query", "schema": {"type": "string"}}],
+                    "responses": {"200": {"description": "OK"}},
+                }
+            }
+        return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": "v1.26.4"}, "paths": paths}
 
     # --- request routing ----------------------------------------------------------------
 
