@@ -196,3 +196,14 @@ def test_passwords_never_reach_status_events_or_logs(cluster, namespace, logs_di
     assert TOKEN not in str(obj)
     assert all(TOKEN not in (e.message or "") for e in cluster.core.list_namespaced_event(namespace).items)
     assert TOKEN not in (logs_dir / "operator.log").read_text()
+
+
+def test_polling_a_busy_group_costs_two_calls(cluster, aws, namespace):
+    cluster.password_secret(namespace)
+    describes, versions = aws.calls("DescribeReplicationGroups"), aws.calls("DescribeCacheClusters")
+    cluster.create(namespace, "frugal")
+    cluster.wait_ready(namespace, "frugal")
+    polls = aws.calls("DescribeReplicationGroups") - describes
+    # Other tests' objects may be polled meanwhile, but engine versions are only read for
+    # available groups: never once per poll.
+    assert polls >= 2 and aws.calls("DescribeCacheClusters") - versions < polls

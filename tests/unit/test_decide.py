@@ -56,3 +56,8 @@ def test_status_fields_from_observed():
     assert fields["host"].startswith("clustercfg.") and fields["readerHost"] == ""
     assert (fields["shards"], fields["replicasPerShard"], fields["sharding"]) == (2, 1, "enabled")
     assert fields["engineVersion"] == "6.2.6" and fields["port"] == 6379
+
+
+def test_status_keeps_the_last_engine_version_while_aws_is_busy():
+    fields = status_fields(IDENTITY.group_id, observed(status="modifying", engine_version=None), "cache-redis")
+    assert "engineVersion" not in fields and fields["status"] == "modifying"

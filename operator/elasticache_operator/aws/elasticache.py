@@ -70,8 +70,10 @@ class ElastiCache:
         return self.complete(group)
 
     def complete(self, group: dict[str, Any]) -> ObservedGroup:
+        """Only an available group is compared with the spec, so only then is its engine version
+        worth a DescribeCacheClusters call; polls of busy groups cost two calls, not three."""
         members = group.get("MemberClusters") or []
-        version = self.engine_version(members[0]) if members else None
+        version = self.engine_version(members[0]) if members and group.get("Status") == "available" else None
         tags = self.tags(group["ARN"]) if group.get("ARN") else {}
         return observed_group(group, version, tags)
 

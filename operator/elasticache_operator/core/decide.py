@@ -94,10 +94,11 @@ def status_fields(group_id: str, observed: ObservedGroup | None, secret_name: st
     fields: dict[str, Any] = {"replicationGroupId": group_id, "connectionSecretName": secret_name}
     if observed is None:
         return fields
+    if observed.engine_version:  # unknown while AWS is busy: keep the last one reported
+        fields["engineVersion"] = observed.engine_version
     fields.update(
         arn=observed.arn,
         status=observed.status,
-        engineVersion=observed.engine_version,
         sharding="enabled" if observed.sharded else "disabled",
         shards=observed.num_shards,
         replicasPerShard=observed.replicas_per_shard,
