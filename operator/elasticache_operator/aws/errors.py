@@ -47,6 +47,11 @@ WAITING = {
     "ExpiredToken",
     "ExpiredTokenException",
     "SignatureDoesNotMatch",
+    # botocore's own, before any request: no usable credentials or region yet (IRSA, Pod Identity)
+    "NoCredentialsError",
+    "PartialCredentialsError",
+    "CredentialRetrievalError",
+    "NoRegionError",
 }
 
 
@@ -74,6 +79,7 @@ def from_boto(operation: str, error: Exception) -> AWSCallError:
         details = error.response.get("Error", {})
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         return AWSCallError(operation, details.get("Code", "Unknown"), details.get("Message", ""), status)
-    if isinstance(error, BotoCoreError):  # connection errors, timeouts
-        return AWSCallError(operation, type(error).__name__, str(error), 503)
+    if isinstance(error, BotoCoreError):  # credentials, connection errors, timeouts
+        code = type(error).__name__
+        return AWSCallError(operation, code, str(error), None if code in WAITING else 503)
     raise error
