@@ -4,6 +4,8 @@ import time
 
 import pytest
 
+from ..support.stack import eventually
+
 pytestmark = pytest.mark.integration
 
 
@@ -40,3 +42,21 @@ def test_terminal_error_stops_calls_until_the_spec_changes(cluster, aws, namespa
         aws.clear_faults()
     cluster.patch_spec(namespace, "overquota", {"instanceSize": "cache.t4g.small"})
     cluster.wait_settled(namespace, "overquota", generation=2)
+
+
+def test_create_failed_is_terminal_and_the_group_is_deleted_without_a_snapshot(cluster, aws, namespace):
+    cluster.password_secret(namespace)
+    aws.inject(operation="CreateReplicationGroup", code="", outcome="create-failed", count=1)
+    try:
+        cluster.create(namespace, "unlucky")  # deletionPolicy defaults to Snapshot
+        condition = cluster.wait_reason(namespace, "unlucky", "CreateFailed")
+    finally:
+        aws.clear_faults()
+    assert condition["status"] == "False"
+    assert cluster.condition(namespace, "unlucky", "Stalled")["status"] == "True"
+    assert "unlucky-redis" not in [s.metadata.name for s in cluster.core.list_namespaced_secret(namespace).items]
+    gid = cluster.get(namespace, "unlucky")["status"]["replicationGroupId"]
+    cluster.delete(namespace, "unlucky")
+    eventually(lambda: not cluster.exists(namespace, "unlucky"), 30, message="CR removed")
+    assert aws.group(gid) is None
+    assert not [s for s in aws.elasticache.describe_snapshots()["Snapshots"] if s.get("ReplicationGroupId") == gid]

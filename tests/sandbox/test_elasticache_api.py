@@ -237,3 +237,23 @@ def test_latency_is_injected(elasticache):
         assert time.monotonic() - started >= 0.5
     finally:
         elasticache.clear_faults()
+
+
+def test_a_create_can_be_made_to_end_in_create_failed(elasticache):
+    ec = elasticache.client()
+    elasticache.inject(operation="CreateReplicationGroup", code="", outcome="create-failed", count=1)
+    try:
+        gid = create(ec)["ReplicationGroupId"]
+    finally:
+        elasticache.clear_faults()
+    wait_status(ec, gid, "create-failed")
+    code, _ = error_code(
+        lambda: ec.modify_replication_group(
+            ReplicationGroupId=gid, CacheNodeType="cache.m7g.large", ApplyImmediately=True
+        )
+    )
+    assert code == "InvalidReplicationGroupState"
+    ec.delete_replication_group(ReplicationGroupId=gid)  # a failed group can be deleted
+    wait_status(ec, gid, None)
+    other = create(ec)["ReplicationGroupId"]  # the fault was for one create only
+    wait_status(ec, other, "available")

@@ -159,8 +159,9 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
                     }
             self._create_members(group, kwargs)
             self._set_status(group, "creating")
-            if self.data_plane is None:
-                self._schedule(group, "available", TIMINGS.create_seconds)
+            outcome = CREATE_OUTCOMES.pop(0) if CREATE_OUTCOMES else "available"
+            if self.data_plane is None or outcome != "available":
+                self._schedule(group, outcome, TIMINGS.create_seconds)
             else:
                 self._serve_with_data_plane(group, kwargs.get("auth_token"))
         return group
@@ -408,6 +409,11 @@ class Fault:
     message: str = "Rate exceeded"
     count: int = 1  # how many matching requests fail; -1 forever
     delay_seconds: float = 0.0  # latency added before answering (or failing)
+    outcome: str = ""  # with code "": the request succeeds, and the group settles in this status (create-failed)
+
+
+# Statuses that faults with an `outcome` hand to the next groups created (same process as the backend).
+CREATE_OUTCOMES: list[str] = []
 
 
 @dataclass
@@ -440,6 +446,8 @@ class FaultInjector:
                 time.sleep(fault.delay_seconds)
                 if fault.code:
                     return self._error(start_response, fault)
+                if fault.outcome:
+                    CREATE_OUTCOMES.append(fault.outcome)
         return self.app(environ, start_response)
 
     @staticmethod
