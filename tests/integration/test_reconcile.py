@@ -207,3 +207,16 @@ def test_polling_a_busy_group_costs_two_calls(cluster, aws, namespace):
     # Other tests' objects may be polled meanwhile, but engine versions are only read for
     # available groups: never once per poll.
     assert polls >= 2 and aws.calls("DescribeCacheClusters") - versions < polls
+
+
+def test_logs_are_json_lines_and_waiting_is_not_an_error(cluster, namespace, logs_dir):
+    import json
+
+    cluster.password_secret(namespace)
+    cluster.create(namespace, "logged")
+    cluster.wait_ready(namespace, "logged")
+    records = [
+        json.loads(line) for line in (logs_dir / "operator.log").read_text().splitlines() if line.startswith("{")
+    ]
+    waiting = [r for r in records if "[waiting]" in r["message"]]
+    assert waiting and all(r["severity"] == "info" for r in waiting)

@@ -192,6 +192,7 @@ def operator(
         "AWS_SECRET_ACCESS_KEY": "sandbox",
         "AWS_REGION": "us-east-1",
         "ELASTICACHE_OPERATOR_CLUSTER_NAME": "integration",
+        "ELASTICACHE_OPERATOR_LOG_FORMAT": "json",  # the Helm chart's default
         "ELASTICACHE_OPERATOR_POLL_SECONDS": "0.5",
         "ELASTICACHE_OPERATOR_RETRY_SECONDS": "1",
         "ELASTICACHE_OPERATOR_RESYNC_SECONDS": "3",
