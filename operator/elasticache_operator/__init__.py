@@ -3,4 +3,3 @@
 API_GROUP = "redis.elasticache-operator.io"
 API_VERSION = "v1alpha1"
 PLURAL = "redisclusters"
-KIND = "RedisCluster"
