@@ -88,11 +88,8 @@ def _apply(outcome: reconcile.Outcome, body: kopf.Body, patch: kopf.Patch) -> No
     for event in outcome.events:
         kopf.event(body, type=event.type, reason=event.reason, message=event.message)
     if outcome.requeue_after is not None:
-        conditions = {x["type"]: x for x in outcome.status.get("conditions", [])}
-        ready = conditions.get("Ready", {})
-        progressing = conditions.get("Reconciling", {}).get("status") == "True" and ready.get("reason") != "AWSError"
-        message = f"{WAITING} {ready.get('message', '')}" if progressing else ready.get("message", "retrying")
-        raise kopf.TemporaryError(message, delay=outcome.requeue_after)
+        message = outcome.verdict.message if outcome.verdict else "retrying"
+        raise kopf.TemporaryError(f"{WAITING} {message}" if outcome.waiting else message, delay=outcome.requeue_after)
 
 
 @kopf.on.resume(*RESOURCE)

@@ -38,6 +38,12 @@ class Outcome:
     events: list[Event] = field(default_factory=list)
     requeue_after: float | None = None
     done: bool = True  # for deletion: whether the finalizer may go
+    verdict: c.Verdict | None = None  # what the status says, for the handlers' log line
+
+    @property
+    def waiting(self) -> bool:
+        """AWS is working as expected (not an error being retried)."""
+        return self.verdict is not None and self.verdict.progressing and self.verdict.reason != c.AWS_ERROR
 
 
 @dataclass
@@ -104,7 +110,7 @@ def _conclude(
     )
     metrics.reconcile_total.labels(result).inc()
     metrics.record_phase(body["metadata"]["uid"], verdict.reason)
-    return Outcome(status=outcome_status, events=events, requeue_after=requeue)
+    return Outcome(status=outcome_status, events=events, requeue_after=requeue, verdict=verdict)
 
 
 def reconcile(body: dict[str, Any], deps: Deps) -> Outcome:

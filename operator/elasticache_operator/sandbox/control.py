@@ -218,15 +218,15 @@ def _use(data: dict[str, str], ca: str) -> None:
     from redis.cluster import RedisCluster
 
     now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    tls = {
+        "port": int(data["port"]),
+        "password": data["password"],
+        "ssl": True,
+        "ssl_ca_certs": ca,
+        "socket_timeout": 5,
+    }
     if data["sharding"] == "enabled":
-        app = RedisCluster(
-            host=data["host"],
-            port=int(data["port"]),
-            password=data["password"],
-            ssl=True,
-            ssl_ca_certs=ca,
-            socket_timeout=5,
-        )
+        app = RedisCluster(host=data["host"], **tls)
         app.set("currentTime", now)
         print(f"  RedisCluster SET/GET currentTime -> {app.get('currentTime').decode()}")
         slots = sorted((start, end) for start, end, *_ in app.execute_command("CLUSTER SLOTS", target_nodes=app.RANDOM))
@@ -238,14 +238,7 @@ def _use(data: dict[str, str], ca: str) -> None:
     app.set("currentTime", now)
     print(f"  SET/GET currentTime via url -> {app.get('currentTime').decode()}")
     if data["readerHost"] and data["readerHost"] != data["host"]:
-        reader = redis.Redis(
-            host=data["readerHost"],
-            port=int(data["port"]),
-            password=data["password"],
-            ssl=True,
-            ssl_ca_certs=ca,
-            socket_timeout=5,
-        )
+        reader = redis.Redis(host=data["readerHost"], **tls)
         for _ in range(50):
             if reader.get("currentTime") == now.encode():
                 break
