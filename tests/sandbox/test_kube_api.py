@@ -7,6 +7,7 @@ import uuid
 import requests
 
 RC = "/apis/redis.elasticache-operator.io/v1alpha1"
+PASSWORD = {"secretKeyRef": {"name": "pw", "key": "password"}}
 
 
 def unique(prefix="obj"):
@@ -25,7 +26,7 @@ def make_cluster(api, namespace, name=None, **spec):
         "apiVersion": "redis.elasticache-operator.io/v1alpha1",
         "kind": "RedisCluster",
         "metadata": {"name": name or unique("rc")},
-        "spec": {"instanceSize": "cache.t4g.micro", **spec},
+        "spec": {"instanceSize": "cache.t4g.micro", "defaultUserPassword": PASSWORD, **spec},
         "status": {"host": "smuggled"},
     }
     status, obj = api.post(f"{RC}/namespaces/{namespace}/redisclusters", body)
@@ -81,10 +82,10 @@ def test_resource_version_on_every_write_generation_on_spec_only(kube_api):
 def test_status_subresource_isolation(kube_api):
     obj = make_cluster(kube_api, make_namespace(kube_api))
     path = path_of(obj)
-    _, after = kube_api.merge(path + "/status", {"status": {"host": "h"}, "spec": {"port": 1}})
-    assert after["status"] == {"host": "h"} and after["spec"]["port"] == 6379
-    _, after = kube_api.merge(path, {"status": {"host": "other"}, "spec": {"port": 6380}})
-    assert after["status"] == {"host": "h"} and after["spec"]["port"] == 6380
+    _, after = kube_api.merge(path + "/status", {"status": {"host": "h"}, "spec": {"numReplicaNodes": 1}})
+    assert after["status"] == {"host": "h"} and after["spec"]["numReplicaNodes"] == 0
+    _, after = kube_api.merge(path, {"status": {"host": "other"}, "spec": {"numReplicaNodes": 2}})
+    assert after["status"] == {"host": "h"} and after["spec"]["numReplicaNodes"] == 2
 
 
 def test_stale_resource_version_conflicts(kube_api):
@@ -99,10 +100,12 @@ def test_stale_resource_version_conflicts(kube_api):
 
 
 def test_put_replaces_the_object(kube_api):
-    obj = make_cluster(kube_api, make_namespace(kube_api), numShards=2)
-    status, replaced = kube_api.put(path_of(obj), {**obj, "spec": {"instanceSize": "cache.m7g.large"}})
+    obj = make_cluster(kube_api, make_namespace(kube_api), numReplicaNodes=2)
+    status, replaced = kube_api.put(
+        path_of(obj), {**obj, "spec": {"instanceSize": "cache.m7g.large", "defaultUserPassword": PASSWORD}}
+    )
     assert status == 200 and replaced["spec"]["instanceSize"] == "cache.m7g.large"
-    assert replaced["spec"]["numShards"] == 1  # the 2 is gone: replaced, then defaulted
+    assert replaced["spec"]["numReplicaNodes"] == 0  # the 2 is gone: replaced, then defaulted
     assert replaced["metadata"]["uid"] == obj["metadata"]["uid"] and replaced["metadata"]["generation"] == 2
 
 
@@ -218,7 +221,7 @@ def test_watch_resumes_from_a_resource_version(kube_api):
     first = make_cluster(kube_api, ns)
     since = first["metadata"]["resourceVersion"]
     second = make_cluster(kube_api, ns)
-    kube_api.merge(path_of(first), {"spec": {"port": 6380}})
+    kube_api.merge(path_of(first), {"spec": {"numReplicaNodes": 1}})
     events = watch_events(kube_api, f"{RC}/namespaces/{ns}/redisclusters", resourceVersion=since)
     assert [(e["type"], e["object"]["metadata"]["name"]) for e in events] == [
         ("ADDED", second["metadata"]["name"]),

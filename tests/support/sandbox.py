@@ -72,7 +72,7 @@ def kube_api(log: pathlib.Path, *extra: str) -> Iterator[str]:
     port = free_port()
     args = [
         "-m",
-        "elasticache_operator.sandbox.kube_api",
+        "elasticache_operator.sandbox.kube",
         "--port",
         str(port),
         "--crd",

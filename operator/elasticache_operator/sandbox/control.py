@@ -74,7 +74,7 @@ def up() -> dict[str, str]:
         "kube-api",
         [
             "-m",
-            "elasticache_operator.sandbox.kube_api",
+            "elasticache_operator.sandbox.kube",
             "--port",
             str(kube_port),
             "--kubeconfig",
