@@ -3,3 +3,4 @@
 API_GROUP = "redis.elasticache-operator.io"
 API_VERSION = "v1alpha1"
 PLURAL = "redisclusters"
+INSTANCE_LABEL = "elasticache-operator.io/instance"  # which operator installation claims a RedisCluster

@@ -9,7 +9,7 @@ import boto3
 import kopf
 from botocore.config import Config
 
-from . import API_GROUP, API_VERSION, PLURAL, reconcile
+from . import API_GROUP, API_VERSION, INSTANCE_LABEL, PLURAL, reconcile
 from .aws.elasticache import ElastiCache
 from .aws.logs import Logs
 from .kube.secrets import Secrets
@@ -17,6 +17,8 @@ from .settings import Settings
 
 SETTINGS = Settings()  # read once: the timer's interval is fixed when the handlers are registered
 RESOURCE = (API_GROUP, API_VERSION, PLURAL)
+# Only the RedisClusters this installation claims (Settings.instance), like an ingress class.
+CLAIMED = {INSTANCE_LABEL: SETTINGS.instance or kopf.ABSENT}
 
 
 def build_deps(settings: Settings) -> reconcile.Deps:
@@ -64,7 +66,7 @@ def login(**kwargs: Any) -> Any:
 
 @kopf.on.probe(id="settings")
 def probe(**_: Any) -> dict[str, Any]:
-    return {"region": SETTINGS.aws_region, "cluster": SETTINGS.cluster_name}
+    return {"region": SETTINGS.aws_region, "cluster": SETTINGS.cluster_name, "instance": SETTINGS.instance}
 
 
 WAITING = "[waiting]"
@@ -92,19 +94,21 @@ def _apply(outcome: reconcile.Outcome, body: kopf.Body, patch: kopf.Patch) -> No
         raise kopf.TemporaryError(f"{WAITING} {message}" if outcome.waiting else message, delay=outcome.requeue_after)
 
 
-@kopf.on.resume(*RESOURCE)
-@kopf.on.create(*RESOURCE)
-@kopf.on.update(*RESOURCE, field="spec")
+@kopf.on.resume(*RESOURCE, labels=CLAIMED)
+@kopf.on.create(*RESOURCE, labels=CLAIMED)
+@kopf.on.update(*RESOURCE, field="spec", labels=CLAIMED)
 def on_change(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: Any) -> None:
     _apply(reconcile.reconcile(dict(body), memo["deps"]), body, patch)
 
 
-@kopf.timer(*RESOURCE, interval=SETTINGS.resync_seconds, initial_delay=SETTINGS.resync_seconds, idle=10)
+@kopf.timer(
+    *RESOURCE, interval=SETTINGS.resync_seconds, initial_delay=SETTINGS.resync_seconds, idle=10, labels=CLAIMED
+)
 def resync(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: Any) -> None:
     _apply(reconcile.reconcile(dict(body), memo["deps"]), body, patch)
 
 
-@kopf.on.delete(*RESOURCE)
+@kopf.on.delete(*RESOURCE, labels=CLAIMED)
 def on_delete(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: Any) -> None:
     outcome = reconcile.finalize(dict(body), memo["deps"])
     _apply(outcome, body, patch)

@@ -18,7 +18,15 @@ from .aws.logs import Logs
 from .core import conditions as c
 from .core import naming
 from .core.connection import connection_data
-from .core.decide import aws_error, decide, holding_after_failure, invalid_spec, password_changed, status_fields
+from .core.decide import (
+    aws_error,
+    claimed_elsewhere,
+    decide,
+    holding_after_failure,
+    invalid_spec,
+    password_changed,
+    status_fields,
+)
 from .core.desired import Identity, Placement, create_request, desired_group
 from .core.spec import auth_token_problem, describe_validation_error, parse_spec
 from .kube.secrets import SecretProblem, Secrets
@@ -97,6 +105,8 @@ def _conclude(
         kind = "Warning" if verdict.terminal or verdict.reason == c.AWS_ERROR else "Normal"
         events.insert(0, Event(kind, verdict.reason, verdict.message))  # the transition, then what it caused
     outcome_status = {**fields, "observedGeneration": generation, "conditions": conditions}
+    if fields:  # this installation manages the object: say so, so another one never takes it for its own
+        outcome_status["operatorInstance"] = deps.settings.instance
     if requeue is None and verdict.progressing:
         requeue = deps.settings.poll_seconds
     result = (
@@ -126,6 +136,8 @@ def _reconcile(body: dict[str, Any], deps: Deps) -> Outcome:
     raw_spec = body.get("spec") or {}
     secret_name = raw_spec.get("connectionSecretName") or f"{identity.name}-redis"
     fields = status_fields(group_id, None, secret_name)
+    if elsewhere := claimed_elsewhere(status, settings.instance):
+        return _conclude(body, elsewhere, {}, deps, None)
 
     try:
         spec = parse_spec(raw_spec)
@@ -213,6 +225,11 @@ def _finalize(body: dict[str, Any], deps: Deps) -> Outcome:
     policy = (body.get("spec") or {}).get("deletionPolicy", "Snapshot")
     if policy not in ("Delete", "Retain", "Snapshot"):
         policy = "Snapshot"  # never lose data on a malformed spec
+    if elsewhere := claimed_elsewhere(status, deps.settings.instance):
+        # Never "gone" to the wrong installation: the finalizer stays until the right one deletes it.
+        outcome = _conclude(body, elsewhere, {}, deps, deps.settings.retry_seconds)
+        outcome.done = False
+        return outcome
     try:
         observed = deps.elasticache.observe(group_id)
         if observed is None:

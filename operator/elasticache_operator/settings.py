@@ -17,6 +17,10 @@ class Settings(BaseSettings):
     )
     aws_max_attempts: int = Field(default=5, ge=1, le=20)  # botocore standard retries, per call
     cluster_name: str = Field(default="kubernetes", min_length=1, max_length=256)  # tagged on every group
+    # Which RedisClusters this installation claims: those labelled elasticache-operator.io/instance=<instance>,
+    # or, when empty, those without the label (like an ingress class). Two installations, e.g. for two AWS
+    # accounts, share a Kubernetes cluster without seeing each other's objects.
+    instance: str = Field(default="", max_length=63, pattern=r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
     cache_subnet_group: str | None = None
     security_group_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
     namespaces: Annotated[list[str], NoDecode] = Field(default_factory=list)  # empty: all namespaces

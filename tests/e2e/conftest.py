@@ -4,7 +4,7 @@ import pathlib
 
 import pytest
 
-from ..support import sandbox, stack
+from ..support import stack as stacks
 
 
 @pytest.fixture(scope="session")
@@ -18,33 +18,20 @@ def data_dir(tmp_path_factory) -> pathlib.Path:
 
 
 @pytest.fixture(scope="session")
-def kubeconfig(logs_dir):
-    with stack.kubernetes(logs_dir) as path:
-        yield path
+def stack(logs_dir, data_dir):
+    with stacks.Stack.start("e2e", logs_dir, create=0.5, data_dir=data_dir) as running, running.operator():
+        yield running
+        running.finish()
 
 
 @pytest.fixture(scope="session")
-def aws(logs_dir, data_dir):
-    with sandbox.elasticache_api(
-        logs_dir / "elasticache.log", create=0.5, modify=0.5, delete=0.5, data_dir=data_dir
-    ) as api:
-        yield stack.AWS(api.endpoint)
-
-
-@pytest.fixture(scope="session")
-def ca_file(aws, data_dir) -> str:
+def ca_file(stack, data_dir) -> str:
     return str(data_dir / "ca" / "ca.pem")
 
 
-@pytest.fixture(scope="session")
-def operator_process(kubeconfig, aws, logs_dir):
-    with stack.operator(kubeconfig, aws.endpoint, logs_dir):
-        yield
-
-
 @pytest.fixture
-def cluster(kubeconfig, operator_process) -> stack.Cluster:
-    return stack.Cluster(kubeconfig)
+def cluster(stack) -> stacks.Cluster:
+    return stack.cluster
 
 
 @pytest.fixture

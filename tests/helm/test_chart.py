@@ -135,6 +135,15 @@ def test_irsa_and_predictable_service_account():
     assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "elasticache-operator", "namespace": "ops"}]
 
 
+def test_a_second_installation_claims_only_its_instance():
+    objects = render("--set", "instance=eu-account", "--set", "crds.enabled=false")
+    assert "CustomResourceDefinition" not in kinds(objects)
+    [container] = one(objects, "Deployment")["spec"]["template"]["spec"]["containers"]
+    assert {"name": "ELASTICACHE_OPERATOR_INSTANCE", "value": "eu-account"} in container["env"]
+    [default] = one(render(), "Deployment")["spec"]["template"]["spec"]["containers"]
+    assert {"name": "ELASTICACHE_OPERATOR_INSTANCE", "value": ""} in default["env"]
+
+
 def test_aggregated_roles_let_namespace_users_manage_redisclusters():
     objects = render()
     view = one(objects, "ClusterRole", "eco-elasticache-operator-view")
@@ -184,6 +193,7 @@ def test_monitoring_objects():
         ("aws.securityGroupIds", "{nope}"),
         ("logging.format", "xml"),
         ("image.surprise", "x"),
+        ("instance", "not a label value"),
     ],
 )
 def test_values_schema_refuses_unknown_or_bad_values(flag, value):

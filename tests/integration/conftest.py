@@ -4,7 +4,7 @@ import pathlib
 
 import pytest
 
-from ..support import sandbox, stack
+from ..support import stack as stacks
 
 
 @pytest.fixture(scope="session")
@@ -13,28 +13,32 @@ def logs_dir(tmp_path_factory) -> pathlib.Path:
 
 
 @pytest.fixture(scope="session")
-def kubeconfig(logs_dir):
-    with stack.kubernetes(logs_dir) as path:
-        yield path
-
-
-@pytest.fixture(scope="session")
-def aws(logs_dir):
-    with sandbox.elasticache_api(logs_dir / "elasticache.log", create=1, modify=0.5, delete=0.5) as api:
-        yield stack.AWS(api.endpoint)
-
-
-@pytest.fixture(scope="session")
-def operator_process(kubeconfig, aws, logs_dir):
-    with stack.operator(kubeconfig, aws.endpoint, logs_dir):
-        yield
+def stack(logs_dir):
+    with stacks.Stack.start("integration", logs_dir, create=1) as running, running.operator():
+        yield running
+        running.finish()
 
 
 @pytest.fixture
-def cluster(kubeconfig, operator_process) -> stack.Cluster:
-    return stack.Cluster(kubeconfig)
+def aws(stack) -> stacks.AWS:
+    return stack.aws
+
+
+@pytest.fixture
+def cluster(stack) -> stacks.Cluster:
+    return stack.cluster
 
 
 @pytest.fixture
 def namespace(cluster) -> str:
     return cluster.namespace()
+
+
+@pytest.fixture(scope="session")
+def garbage_collection(stack) -> None:
+    """For tests of what Kubernetes' garbage collector does with what the operator owns."""
+    if not stack.cluster.garbage_collected():
+        pytest.skip(
+            "this Kubernetes API has no garbage collector (a bare kube-apiserver without"
+            " kube-controller-manager); kind and k3d clusters have one"
+        )

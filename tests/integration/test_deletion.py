@@ -20,13 +20,18 @@ def test_delete_policy_removes_the_group_without_a_snapshot(cluster, aws, namesp
     cluster.delete(namespace, "doomed")
     eventually(lambda: not cluster.exists(namespace, "doomed"), message="CR removed")
     assert aws.group(gid) is None  # the finalizer held the CR until AWS confirmed
-    assert not aws.elasticache.describe_snapshots(ReplicationGroupId=gid)["Snapshots"] if aws.group(gid) else True
     snapshots = [s for s in aws.elasticache.describe_snapshots()["Snapshots"] if s.get("ReplicationGroupId") == gid]
     assert snapshots == []
+
+
+def test_the_connection_secret_goes_with_its_owner(cluster, namespace, garbage_collection):
+    ready_cluster(cluster, namespace, "owner", "Delete")
+    secret = cluster.core.read_namespaced_secret("owner-redis", namespace)
+    [ref] = secret.metadata.owner_references
+    assert ref.kind == "RedisCluster" and ref.controller and ref.block_owner_deletion
+    cluster.delete(namespace, "owner")
     eventually(
-        lambda: (
-            not [s for s in cluster.core.list_namespaced_secret(namespace).items if s.metadata.name == "doomed-redis"]
-        ),
+        lambda: "owner-redis" not in [s.metadata.name for s in cluster.core.list_namespaced_secret(namespace).items],
         message="connection Secret collected",
     )
 
@@ -50,6 +55,7 @@ def test_retain_policy_leaves_the_group_and_its_tags(cluster, aws, namespace):
     group = aws.group(gid)
     assert group is not None and group["Status"] == "available"
     assert aws.tags(group["ARN"])["elasticache-operator.io/name"] == "keeper"
+    aws.delete_group(gid)  # what a user would do by hand once the data is no longer needed
 
 
 def test_deletion_waits_for_a_group_that_is_still_creating(cluster, aws, namespace):

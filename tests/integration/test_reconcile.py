@@ -109,15 +109,25 @@ def test_in_place_changes_are_applied(cluster, aws, namespace):
     assert "Modifying" in cluster.event_reasons(namespace, "grow")
 
 
-def test_unsupported_change_is_reported_not_attempted(cluster, aws, namespace):
+def test_admission_refuses_a_change_that_cannot_be_made(cluster, namespace):
+    cluster.password_secret(namespace)
+    cluster.create(namespace, "fixed-port")
+    refusal = cluster.refusal(lambda: cluster.patch_spec(namespace, "fixed-port", {"port": 6380}))
+    assert refusal["code"] == 422 and "port cannot be changed after creation" in refusal["message"]
+
+
+def test_a_change_past_admission_is_reported_not_attempted(cluster, aws, namespace):
+    """The operator's own check, for an object admission did not see (stored before the rule existed)."""
     cluster.password_secret(namespace)
     created = cluster.create(namespace, "fixed")
     cluster.wait_ready(namespace, "fixed")
-    cluster.patch_spec(namespace, "fixed", {"port": 6380})  # CEL refuses this on a real server
+    modifies = aws.calls("ModifyReplicationGroup")
+    cluster.patch_spec_past_admission(namespace, "fixed", {"port": 6380})
     condition = cluster.wait_reason(namespace, "fixed", "ChangeNotSupported")
     assert "port 6380" in condition["message"]
     assert cluster.condition(namespace, "fixed", "Stalled")["status"] == "True"
     assert aws.group(group_id_of(created))["Status"] == "available"
+    assert aws.calls("ModifyReplicationGroup") == modifies
 
 
 def test_invalid_password_makes_no_aws_call(cluster, aws, namespace):
@@ -131,15 +141,38 @@ def test_invalid_password_makes_no_aws_call(cluster, aws, namespace):
     assert aws.calls("CreateReplicationGroup") == before
 
 
-def test_invalid_spec_makes_no_aws_call(cluster, aws, namespace):
+def test_admission_refuses_an_invalid_spec(cluster, namespace):
+    refusal = cluster.refusal(lambda: cluster.create(namespace, "refused", numShards=3))
+    assert refusal["code"] == 422 and refusal["reason"] == "Invalid"
+    assert "numShards greater than 1 requires enableSharding: true" in refusal["message"]
+
+
+def test_an_invalid_spec_past_admission_makes_no_aws_call(cluster, aws, namespace):
     cluster.password_secret(namespace)
     before = aws.calls("CreateReplicationGroup")
-    cluster.create(namespace, "badspec", numShards=3)  # a real API server's CEL would refuse it
+    cluster.create_past_admission(namespace, "badspec", numShards=3)
     condition = cluster.wait_reason(namespace, "badspec", "InvalidSpec")
     assert "numShards greater than 1 requires enableSharding: true" in condition["message"]
     assert aws.calls("CreateReplicationGroup") == before
     cluster.patch_spec(namespace, "badspec", {"numShards": 1})
     cluster.wait_ready(namespace, "badspec")
+
+
+def test_objects_of_another_operator_instance_are_left_alone(cluster, aws, namespace):
+    """Two installations share one cluster (two AWS accounts): neither touches the other's objects."""
+    cluster.password_secret(namespace)
+    other = cluster.body("elsewhere")
+    other["metadata"]["labels"] = {"elasticache-operator.io/instance": "another-installation"}
+    cluster.custom.create_namespaced_custom_object(
+        "redis.elasticache-operator.io", "v1alpha1", namespace, "redisclusters", other
+    )
+    cluster.create(namespace, "mine")  # made after it: the operator's watch sees the other one first
+    cluster.wait_ready(namespace, "mine")
+    untouched = cluster.get(namespace, "elsewhere")
+    assert "status" not in untouched and not untouched["metadata"].get("finalizers")
+    assert not [g for g in aws.groups() if g["ReplicationGroupId"].startswith(f"{namespace}-elsewhere")]
+    cluster.delete(namespace, "elsewhere")  # no finalizer: gone at once
+    assert not cluster.exists(namespace, "elsewhere")
 
 
 def test_missing_password_secret_then_created(cluster, namespace):
@@ -173,6 +206,7 @@ def test_a_group_that_is_not_ours_is_never_touched(cluster, aws, namespace):
     group = aws.group(gid)
     assert group is not None and group["CacheNodeType"] == "cache.m7g.large"
     assert aws.tags(group["ARN"]) == {"owner": "terraform"}
+    aws.delete_group(gid)  # the test made it by hand; it cleans it up by hand
 
 
 def test_a_changed_password_is_reported_and_the_working_one_kept(cluster, aws, namespace):

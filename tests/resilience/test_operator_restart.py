@@ -9,27 +9,24 @@ import pytest
 
 from elasticache_operator.core.naming import replication_group_id
 
-from ..support import sandbox, stack
+from ..support import stack as stacks
 from ..support.stack import eventually
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def logs_dir(tmp_path_factory) -> pathlib.Path:
-    return tmp_path_factory.mktemp("restart-logs")
+def stack(tmp_path_factory):
+    logs_dir: pathlib.Path = tmp_path_factory.mktemp("restart-logs")
+    with stacks.Stack.start("restart", logs_dir, create=2) as running:
+        yield running
+        with running.operator("operator-cleanup"):
+            running.finish()
 
 
-@pytest.fixture(scope="module")
-def kubeconfig(logs_dir):
-    with stack.kubernetes(logs_dir) as path:
-        yield path
-
-
-@pytest.fixture(scope="module")
-def aws(logs_dir):
-    with sandbox.elasticache_api(logs_dir / "elasticache.log", create=2, modify=0.5, delete=0.5) as api:
-        yield stack.AWS(api.endpoint)
+@pytest.fixture
+def aws(stack):
+    return stack.aws
 
 
 def groups_owned_by(aws, uid):
@@ -37,14 +34,14 @@ def groups_owned_by(aws, uid):
     return [g for g in groups if aws.tags(g["ARN"]).get("elasticache-operator.io/uid") == uid]
 
 
-def test_killed_in_the_middle_of_creating_then_restarted(kubeconfig, aws, logs_dir):
-    cluster = stack.Cluster(kubeconfig)
+def test_killed_in_the_middle_of_creating_then_restarted(stack, aws):
+    cluster = stack.cluster
     namespace = cluster.namespace()
     cluster.password_secret(namespace)
     # The create request is slow to answer: the operator dies while it waits for AWS.
     aws.inject(operation="CreateReplicationGroup", code="", delay_seconds=2, count=1)
     try:
-        with stack.operator(kubeconfig, aws.endpoint, logs_dir, "operator-first") as first:
+        with stack.operator("operator-first") as first:
             created = cluster.create(namespace, "survivor")
             eventually(lambda: aws.calls("CreateReplicationGroup") == 1, 20, message="create requested")
             first.send_signal(signal.SIGKILL)
@@ -56,18 +53,18 @@ def test_killed_in_the_middle_of_creating_then_restarted(kubeconfig, aws, logs_d
         lambda: groups_owned_by(aws, uid), 20, message="AWS finished the request the operator never saw answered"
     )
 
-    with stack.operator(kubeconfig, aws.endpoint, logs_dir, "operator-second"):
+    with stack.operator("operator-second"):
         cluster.wait_ready(namespace, "survivor", timeout=60)
         assert len(groups_owned_by(aws, uid)) == 1
         assert aws.calls("CreateReplicationGroup") == 1  # the restarted operator found the group by its id
         assert cluster.secret_data(namespace, "survivor-redis")["host"]
 
 
-def test_deletion_started_before_a_restart_finishes_after_it(kubeconfig, aws, logs_dir):
-    cluster = stack.Cluster(kubeconfig)
+def test_deletion_started_before_a_restart_finishes_after_it(stack, aws):
+    cluster = stack.cluster
     namespace = cluster.namespace()
     cluster.password_secret(namespace)
-    with stack.operator(kubeconfig, aws.endpoint, logs_dir, "operator-third") as operator:
+    with stack.operator("operator-third") as operator:
         created = cluster.create(namespace, "leaving", deletionPolicy="Snapshot")
         cluster.wait_ready(namespace, "leaving", timeout=60)
         operator.send_signal(signal.SIGKILL)
@@ -75,7 +72,7 @@ def test_deletion_started_before_a_restart_finishes_after_it(kubeconfig, aws, lo
     cluster.delete(namespace, "leaving")  # nobody is there to act on it: the finalizer holds the object
     assert cluster.exists(namespace, "leaving")
     uid = created["metadata"]["uid"]
-    with stack.operator(kubeconfig, aws.endpoint, logs_dir, "operator-fourth"):
+    with stack.operator("operator-fourth"):
         eventually(lambda: not cluster.exists(namespace, "leaving"), 60, message="CR removed after restart")
     assert groups_owned_by(aws, uid) == []
     group_id = replication_group_id(namespace, "leaving", uid)

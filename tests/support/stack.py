@@ -1,10 +1,17 @@
 """The whole stack for end-to-end tests: the Kubernetes API (stand-in, or a real cluster named by
 E2E_KUBECONFIG with crds/ loaded into it), the ElastiCache stand-in, and the real operator process,
-plus the handles tests use to look at each side as a user would."""
+plus the handles tests use to look at each side as a user would.
+
+Every stack has an operator instance of its own (ELASTICACHE_OPERATOR_INSTANCE and the label
+elasticache-operator.io/instance on every RedisCluster it makes), so stacks that share one real
+cluster never act on each other's objects. A stack cleans up after itself while its operator still
+runs, and then checks that its ElastiCache holds no replication group any more.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import pathlib
 import subprocess
@@ -12,6 +19,7 @@ import time
 import uuid
 from collections.abc import Iterator
 
+import pytest
 import requests
 import yaml
 from kubernetes import client as k8s
@@ -23,6 +31,8 @@ from .processes import ROOT, free_port, running
 from .sandbox import ElastiCacheSandbox
 
 GROUP, VERSION, PLURAL = "redis.elasticache-operator.io", "v1alpha1", "redisclusters"
+INSTANCE_LABEL = "elasticache-operator.io/instance"
+SKIP_ADMISSION = "X-Sandbox-Skip-Admission"  # the stand-in's switch (sandbox/kube/server.py)
 TOKEN = "integration-test-token-2026"  # a valid AuthToken: 16–128 characters, allowed specials only
 
 
@@ -42,25 +52,37 @@ def eventually(check, timeout=30.0, interval=0.2, message="condition"):
     raise AssertionError(f"{message} not reached in {timeout}s; last: {last!r}")
 
 
-class Cluster:
-    """The Kubernetes side, through the official client, as a user's tooling would talk to it."""
+def stand_in() -> bool:
+    """The Kubernetes API is the project's stand-in (not a real cluster named by E2E_KUBECONFIG)."""
+    return not os.environ.get("E2E_KUBECONFIG")
 
-    def __init__(self, kubeconfig: str) -> None:
+
+class Cluster:
+    """The Kubernetes side, through the official client, as a user's tooling would talk to it.
+    Objects it creates carry its operator instance's label; namespaces it creates are remembered."""
+
+    def __init__(self, kubeconfig: str, instance: str = "") -> None:
         api_client = k8s_config.new_client_from_config(config_file=kubeconfig)
         self.core = k8s.CoreV1Api(api_client)
         self.custom = k8s.CustomObjectsApi(api_client)
         self.extensions = k8s.ApiextensionsV1Api(api_client)
         self.kubeconfig = kubeconfig
+        self.instance = instance
+        self.namespaces: list[str] = []
 
     def load_crds(self) -> None:
+        """Create or update the CRDs from crds/, as `kubectl apply -f crds/` would."""
         for path in sorted((ROOT / "crds").glob("*.yaml")):
             crd = yaml.safe_load(path.read_text())
+            name = crd["metadata"]["name"]
             try:
                 self.extensions.create_custom_resource_definition(crd)
             except ApiException as e:
                 if e.status != 409:
                     raise
-            name = crd["metadata"]["name"]
+                current = self.extensions.read_custom_resource_definition(name)
+                crd["metadata"]["resourceVersion"] = current.metadata.resource_version
+                self.extensions.replace_custom_resource_definition(name, crd)
             eventually(lambda name=name: self._established(name), message="CRD established")
 
     def _established(self, name: str) -> bool:
@@ -71,23 +93,62 @@ class Cluster:
     def namespace(self) -> str:
         name = f"it-{uuid.uuid4().hex[:8]}"
         self.core.create_namespace({"metadata": {"name": name}})
+        self.namespaces.append(name)
         return name
 
     def password_secret(self, namespace: str, name: str = "redis-password", value: str = TOKEN) -> None:
         self.core.create_namespaced_secret(namespace, {"metadata": {"name": name}, "stringData": {"password": value}})
 
-    def create(self, namespace: str, name: str, **spec) -> dict:
-        body = {
+    def body(self, name: str, **spec) -> dict:
+        return {
             "apiVersion": f"{GROUP}/{VERSION}",
             "kind": "RedisCluster",
-            "metadata": {"name": name},
+            "metadata": {"name": name, "labels": {INSTANCE_LABEL: self.instance} if self.instance else {}},
             "spec": {
                 "instanceSize": "cache.t4g.micro",
                 "defaultUserPassword": {"secretKeyRef": {"name": "redis-password", "key": "password"}},
                 **spec,
             },
         }
-        return self.custom.create_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, body)
+
+    def create(self, namespace: str, name: str, **spec) -> dict:
+        return self.custom.create_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, self.body(name, **spec))
+
+    def _path(self, namespace: str, name: str = "") -> str:
+        return f"/apis/{GROUP}/{VERSION}/namespaces/{namespace}/{PLURAL}" + (f"/{name}" if name else "")
+
+    def past_admission(self, method: str, path: str, body: dict, content_type: str = "application/json") -> dict:
+        """Write an object the CRD's schema or CEL rules would refuse, as one stored before a rule existed.
+        Only the stand-in can: on a real cluster the calling test is skipped, saying so."""
+        if not stand_in():
+            pytest.skip(
+                "a real API server admits nothing past the CRD's rules; the stand-in can (first line of"
+                " defence tested elsewhere)"
+            )
+        server = json.loads(pathlib.Path(self.kubeconfig).read_text())["clusters"][0]["cluster"]["server"]
+        response = requests.request(
+            method,
+            server + path,
+            json=body,
+            headers={"Content-Type": content_type, SKIP_ADMISSION: "true"},
+            timeout=30,
+        )
+        assert response.ok, response.text
+        return response.json()
+
+    def create_past_admission(self, namespace: str, name: str, **spec) -> dict:
+        return self.past_admission("POST", self._path(namespace), self.body(name, **spec))
+
+    def patch_spec_past_admission(self, namespace: str, name: str, spec: dict) -> dict:
+        return self.past_admission("PATCH", self._path(namespace, name), {"spec": spec}, "application/merge-patch+json")
+
+    def refusal(self, call) -> dict:
+        """The API server's answer to a write it refuses (the Status body of a 4xx)."""
+        try:
+            call()
+        except ApiException as e:
+            return json.loads(e.body)
+        raise AssertionError("the API server accepted the write")
 
     def get(self, namespace: str, name: str) -> dict:
         return self.custom.get_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name)
@@ -148,6 +209,46 @@ class Cluster:
         ordered = sorted(events, key=lambda e: int(e.metadata.resource_version))
         return [e.reason for e in ordered if e.involved_object.name == name]
 
+    def mine(self) -> list[dict]:
+        """Every RedisCluster of this stack's instance, in every namespace."""
+        selector = f"{INSTANCE_LABEL}={self.instance}" if self.instance else f"!{INSTANCE_LABEL}"
+        return self.custom.list_cluster_custom_object(GROUP, VERSION, PLURAL, label_selector=selector)["items"]
+
+    def clean_up(self, timeout: float = 180) -> None:
+        """Delete every RedisCluster this stack made (the operator must be running: the finalizers are
+        its to remove), then the namespaces."""
+        for obj in self.mine():
+            with contextlib.suppress(ApiException):
+                self.delete(obj["metadata"]["namespace"], obj["metadata"]["name"])
+        eventually(lambda: not self.mine(), timeout, interval=0.5, message="every RedisCluster deleted")
+        for namespace in self.namespaces:
+            with contextlib.suppress(ApiException):
+                self.core.delete_namespace(namespace)
+        self.namespaces.clear()
+
+    def garbage_collected(self, timeout: float = 30) -> bool:
+        """Whether this API collects dependents of deleted owners (kube-controller-manager does; a bare
+        kube-apiserver does not): probed with two ConfigMaps."""
+        namespace = self.namespace()
+        owner = self.core.create_namespaced_config_map(namespace, {"metadata": {"name": "gc-owner"}})
+        ref = {"apiVersion": "v1", "kind": "ConfigMap", "name": "gc-owner", "uid": owner.metadata.uid}
+        self.core.create_namespaced_config_map(
+            namespace, {"metadata": {"name": "gc-dependent", "ownerReferences": [ref]}}
+        )
+        self.core.delete_namespaced_config_map("gc-owner", namespace)
+        try:
+            eventually(
+                lambda: (
+                    "gc-dependent"
+                    not in [c.metadata.name for c in self.core.list_namespaced_config_map(namespace).items]
+                ),
+                timeout,
+                interval=0.5,
+            )
+            return True
+        except AssertionError:
+            return False
+
 
 class AWS(ElastiCacheSandbox):
     """The AWS side, read as a user would with the AWS CLI."""
@@ -166,6 +267,16 @@ class AWS(ElastiCacheSandbox):
     def tags(self, arn: str) -> dict[str, str]:
         return {t["Key"]: t["Value"] for t in self.elasticache.list_tags_for_resource(ResourceName=arn)["TagList"]}
 
+    def groups(self) -> list[dict]:
+        return self.elasticache.describe_replication_groups()["ReplicationGroups"]
+
+    def delete_group(self, group_id: str) -> None:
+        """For tests that leave a group in AWS on purpose (Retain, made by hand): gone once AWS is done."""
+        eventually(lambda: (g := self.group(group_id)) is None or g["Status"] in ("available", "create-failed"))
+        with contextlib.suppress(self.elasticache.exceptions.ReplicationGroupNotFoundFault):
+            self.elasticache.delete_replication_group(ReplicationGroupId=group_id)
+        eventually(lambda: self.group(group_id) is None, message=f"group {group_id} deleted")
+
 
 @contextlib.contextmanager
 def kubernetes(logs_dir: pathlib.Path) -> Iterator[str]:
@@ -182,7 +293,7 @@ def kubernetes(logs_dir: pathlib.Path) -> Iterator[str]:
 
 @contextlib.contextmanager
 def operator(
-    kubeconfig: str, aws_endpoint: str, logs_dir: pathlib.Path, name: str = "operator"
+    kubeconfig: str, aws_endpoint: str, logs_dir: pathlib.Path, name: str = "operator", instance: str = ""
 ) -> Iterator[subprocess.Popen[bytes]]:
     """The operator as users run it: `python -m elasticache_operator`, configured by environment."""
     env = {
@@ -192,6 +303,7 @@ def operator(
         "AWS_SECRET_ACCESS_KEY": "sandbox",
         "AWS_REGION": "us-east-1",
         "ELASTICACHE_OPERATOR_CLUSTER_NAME": "integration",
+        "ELASTICACHE_OPERATOR_INSTANCE": instance,
         "ELASTICACHE_OPERATOR_LOG_FORMAT": "json",  # the Helm chart's default
         "ELASTICACHE_OPERATOR_POLL_SECONDS": "0.5",
         "ELASTICACHE_OPERATOR_RETRY_SECONDS": "1",
@@ -206,3 +318,34 @@ def operator(
         eventually(lambda: requests.get(health, timeout=2).ok, 30, message="operator healthy")
         yield process
     print(log.read_text()[-5000:])
+
+
+class Stack:
+    """One Kubernetes API, one ElastiCache stand-in, one operator instance: what a test suite runs on."""
+
+    def __init__(self, kubeconfig: str, aws: AWS, logs_dir: pathlib.Path, name: str) -> None:
+        self.instance = f"{name}-{uuid.uuid4().hex[:6]}"
+        self.cluster = Cluster(kubeconfig, self.instance)
+        self.aws, self.logs_dir, self.kubeconfig = aws, logs_dir, kubeconfig
+
+    @classmethod
+    @contextlib.contextmanager
+    def start(
+        cls, name: str, logs_dir: pathlib.Path, *, create: float, data_dir: pathlib.Path | None = None
+    ) -> Iterator[Stack]:
+        with (
+            kubernetes(logs_dir) as kubeconfig,
+            sandbox.elasticache_api(
+                logs_dir / "elasticache.log", create=create, modify=0.5, delete=0.5, data_dir=data_dir
+            ) as api,
+        ):
+            yield cls(kubeconfig, AWS(api.endpoint), logs_dir, name)
+
+    def operator(self, name: str = "operator") -> contextlib.AbstractContextManager[subprocess.Popen[bytes]]:
+        return operator(self.kubeconfig, self.aws.endpoint, self.logs_dir, name, self.instance)
+
+    def finish(self) -> None:
+        """With the operator still running: delete what the tests left, then check nothing is left in AWS."""
+        self.cluster.clean_up()
+        leftovers = [g["ReplicationGroupId"] for g in self.aws.groups()]
+        assert leftovers == [], f"replication groups left behind in ElastiCache: {leftovers}"

@@ -61,3 +61,18 @@ def test_status_fields_from_observed():
 def test_status_keeps_the_last_engine_version_while_aws_is_busy():
     fields = status_fields(IDENTITY.group_id, observed(status="modifying", engine_version=None), "cache-redis")
     assert "engineVersion" not in fields and fields["status"] == "modifying"
+
+
+def test_an_object_managed_by_another_installation_is_not_taken():
+    from elasticache_operator.core.decide import claimed_elsewhere
+
+    never_reconciled: dict = {}
+    assert claimed_elsewhere(never_reconciled, "eu") is None  # nobody manages it yet: take it
+    ours = {"replicationGroupId": "g", "operatorInstance": "eu"}
+    assert claimed_elsewhere(ours, "eu") is None
+    relabelled = claimed_elsewhere(ours, "us")
+    assert relabelled is not None and relabelled.terminal and relabelled.reason == "NotOwned"
+    assert "'eu'" in relabelled.message and "'us'" in relabelled.message
+    # Objects reconciled before the instance setting existed belong to the default installation.
+    legacy = {"replicationGroupId": "g"}
+    assert claimed_elsewhere(legacy, "") is None and claimed_elsewhere(legacy, "eu") is not None

@@ -68,6 +68,22 @@ def password_changed(secret_name: str, key: str, connection_secret: str) -> c.Ve
     )
 
 
+def claimed_elsewhere(status: dict[str, Any], instance: str) -> c.Verdict | None:
+    """Another operator installation manages this object (its label was changed afterwards): its
+    group may live in another AWS account, where this installation would wrongly find it gone."""
+    recorded = status.get("operatorInstance") or ""
+    if not status.get("replicationGroupId") or recorded == instance:
+        return None
+    return c.Verdict(
+        "False",
+        c.NOT_OWNED,
+        f"This RedisCluster is managed by the operator installation {recorded or '(default)'!r}, but its label"
+        f" elasticache-operator.io/instance now names {instance or '(none)'!r}. Moving a cluster between"
+        " installations is not supported: set the label back",
+        terminal=True,
+    )
+
+
 def invalid_spec(message: str) -> c.Verdict:
     return c.Verdict("False", c.INVALID_SPEC, message, terminal=True)
 
