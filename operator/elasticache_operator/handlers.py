@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import Any
 
@@ -42,11 +43,22 @@ def build_deps(settings: Settings) -> reconcile.Deps:
     )
 
 
+def finalizer_name(instance: str) -> str:
+    """One finalizer per installation: kopf releases a finalizer of its own name from any object its
+    handlers do not claim, so installations sharing a name would release each other's objects."""
+    if not instance:
+        return f"{API_GROUP}/finalizer"
+    name = f"finalizer-{instance}"
+    if len(name) > 63:  # a qualified name's name part
+        name = "finalizer-" + hashlib.sha256(instance.encode()).hexdigest()[:16]
+    return f"{API_GROUP}/{name}"
+
+
 @kopf.on.startup()
 def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
     # Our own finalizer and annotation storage: the status schema is structural and
     # kopf must not write its progress there (kopf issue #321).
-    settings.persistence.finalizer = f"{API_GROUP}/finalizer"
+    settings.persistence.finalizer = finalizer_name(SETTINGS.instance)
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=API_GROUP)
     settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
         prefix=API_GROUP, key="last-handled-configuration"
@@ -101,9 +113,7 @@ def on_change(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: Any) -> 
     _apply(reconcile.reconcile(dict(body), memo["deps"]), body, patch)
 
 
-@kopf.timer(
-    *RESOURCE, interval=SETTINGS.resync_seconds, initial_delay=SETTINGS.resync_seconds, idle=10, labels=CLAIMED
-)
+@kopf.timer(*RESOURCE, interval=SETTINGS.resync_seconds, initial_delay=SETTINGS.resync_seconds, idle=10, labels=CLAIMED)
 def resync(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: Any) -> None:
     _apply(reconcile.reconcile(dict(body), memo["deps"]), body, patch)
 

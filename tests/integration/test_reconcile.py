@@ -11,6 +11,7 @@ from elasticache_operator.core.naming import (
     TAG_UID,
     replication_group_id,
 )
+from elasticache_operator.handlers import finalizer_name
 
 from ..support.stack import TOKEN, eventually
 
@@ -159,20 +160,33 @@ def test_an_invalid_spec_past_admission_makes_no_aws_call(cluster, aws, namespac
 
 
 def test_objects_of_another_operator_instance_are_left_alone(cluster, aws, namespace):
-    """Two installations share one cluster (two AWS accounts): neither touches the other's objects."""
+    """Two installations share one cluster (two AWS accounts): neither touches the other's objects,
+    not even the other's finalizer while the object is being deleted."""
     cluster.password_secret(namespace)
+    theirs = finalizer_name("another-installation")  # as that installation's operator would have added it
     other = cluster.body("elsewhere")
     other["metadata"]["labels"] = {"elasticache-operator.io/instance": "another-installation"}
+    other["metadata"]["finalizers"] = [theirs]
     cluster.custom.create_namespaced_custom_object(
         "redis.elasticache-operator.io", "v1alpha1", namespace, "redisclusters", other
     )
     cluster.create(namespace, "mine")  # made after it: the operator's watch sees the other one first
     cluster.wait_ready(namespace, "mine")
+    cluster.delete(namespace, "elsewhere")
+    cluster.delete(namespace, "mine")  # and this deletion is seen after that one
+    eventually(lambda: not cluster.exists(namespace, "mine"), message="own RedisCluster deleted")
     untouched = cluster.get(namespace, "elsewhere")
-    assert "status" not in untouched and not untouched["metadata"].get("finalizers")
+    assert "status" not in untouched and untouched["metadata"]["finalizers"] == [theirs]
     assert not [g for g in aws.groups() if g["ReplicationGroupId"].startswith(f"{namespace}-elsewhere")]
-    cluster.delete(namespace, "elsewhere")  # no finalizer: gone at once
-    assert not cluster.exists(namespace, "elsewhere")
+    cluster.custom.patch_namespaced_custom_object(  # the other installation's part, done by hand
+        "redis.elasticache-operator.io",
+        "v1alpha1",
+        namespace,
+        "redisclusters",
+        "elsewhere",
+        {"metadata": {"finalizers": None}},
+    )
+    eventually(lambda: not cluster.exists(namespace, "elsewhere"), message="the other object released")
 
 
 def test_missing_password_secret_then_created(cluster, namespace):

@@ -426,6 +426,8 @@ class KubernetesAPI(kmock.KubernetesEmulator):
             return result
         self._store[key] = result
         self._record(resource, "MODIFIED", result)
+        if resource == CRDS:
+            self.register_crd(result)  # a changed schema admits from now on, as on a real server
         return result
 
     def _remove(self, resource: kmock.resource, key: Key, obj: dict[str, Any]) -> None:
