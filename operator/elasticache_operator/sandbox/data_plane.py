@@ -6,26 +6,50 @@ reaches the right node. The default user's password is the group's AuthToken and
 served, with certificates from a CA the sandbox makes (AWS's are publicly trusted; here clients
 pass the sandbox CA). Non-sharded groups are a primary with `replicaof` replicas; sharded groups
 are a Redis Cluster whose 16384 slots are split over the shards.
+
+The group's endpoints (primary and reader, or configuration when sharded) are addresses of their
+own, served by forwarders (forwarder.py) that pick a current node per connection, so they keep
+their address while shards and replicas come and go, as AWS's DNS names do. Every node's
+certificate names those addresses too.
+
+Day-2 changes follow what ElastiCache does online: shards are added (started, met, then given
+slots migrated key by key) or removed (slots migrated away, then forgotten and stopped), slots are
+rebalanced, replicas are added (synced before they count) or removed, and AuthTokens are rotated
+(both passwords valid) or set (only the new one). Each runs in a thread and reports through a Job.
 """
 
 from __future__ import annotations
 
 import datetime
 import ipaddress
+import itertools
 import pathlib
 import shutil
 import socket
 import subprocess
+import sys
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
+import redis
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from .forwarder import Forwarder
 
 TOTAL_SLOTS = 16384
+MIGRATE_BATCH = 256  # slots handled per round of pipelined CLUSTER SETSLOT calls
+WAIT_SECONDS = 60.0  # generous: the test machines are small and busy
+
+
+Moves = list[tuple[int, str, str]]  # (slot, from node group, to node group)
 
 
 class DataPlaneError(Exception):
@@ -36,26 +60,166 @@ def redis_server() -> str | None:
     return shutil.which("redis-server")
 
 
-@dataclass
+# --- slot arithmetic, shared with the API model so NodeGroups[].Slots says what the servers do ---
+
+
+def even_slots(count: int) -> list[list[int]]:
+    """AWS's split at creation: contiguous ranges, the first shards one slot larger (0-5461, 5462-10922, …)."""
+    base, extra = divmod(TOTAL_SLOTS, count)
+    split, start = [], 0
+    for index in range(count):
+        size = base + (1 if index < extra else 0)
+        split.append(list(range(start, start + size)))
+        start += size
+    return split
+
+
+def format_slots(slots: Iterable[int]) -> str:
+    """Slots as NodeGroup.Slots shows them: 0-5461,8000,9000-9100."""
+    ranges: list[str] = []
+    ordered = sorted(slots)
+    start = previous = None
+    for slot in [*ordered, None]:
+        if slot is not None and previous is not None and slot == previous + 1:
+            previous = slot
+            continue
+        if start is not None:
+            ranges.append(f"{start}-{previous}" if previous != start else f"{start}")
+        start = previous = slot
+    return ",".join(ranges)
+
+
+def parse_slots(text: str | None) -> list[int]:
+    slots: list[int] = []
+    for part in (text or "").split(","):
+        if not part.strip():
+            continue
+        low, _, high = part.strip().partition("-")
+        slots.extend(range(int(low), int(high or low) + 1))
+    return slots
+
+
+def reshard_moves(owned: dict[str, list[int]], keep: list[str]) -> Moves:
+    """(slot, from, to) moves that spread all slots evenly over the shards in `keep`, moving as
+    few as possible: shards leaving give everything, shards over their share give their highest
+    slots, shards under it take the lowest slots given."""
+    base, extra = divmod(TOTAL_SLOTS, len(keep))
+    by_size = sorted(keep, key=lambda s: (-len(owned.get(s, [])), s))  # the largest keep the extra slot
+    target = {shard: base + (1 if index < extra else 0) for index, shard in enumerate(by_size)}
+    given: list[tuple[int, str]] = []
+    for shard, slots in owned.items():
+        excess = len(slots) - target.get(shard, 0)
+        if excess > 0:
+            given.extend((slot, shard) for slot in sorted(slots)[-excess:])
+    given.sort()
+    moves: Moves = []
+    pool = iter(given)
+    for shard in sorted(keep):
+        for _ in range(target[shard] - len(owned.get(shard, []))):
+            slot, source = next(pool)
+            moves.append((slot, source, shard))
+    return moves
+
+
+def uniform(owned: dict[str, list[int]]) -> bool:
+    sizes = [len(slots) for slots in owned.values()]
+    return max(sizes) - min(sizes) <= 1
+
+
+# --- the nodes -----------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
 class Node:
+    name: str  # the cache cluster id, e.g. group-0002-001 or group-003
     ip: str
     port: int
     directory: pathlib.Path
     process: subprocess.Popen[bytes] | None = None
+    node_id: str = ""  # its Redis Cluster node id, once known
+
+
+@dataclass(eq=False)
+class Shard:
+    id: str  # the node group id, "0001"
+    nodes: list[Node]  # nodes[0] is the primary
+    slots: list[int] = field(default_factory=list)  # sharded groups only
+    leaving: bool = False
+
+    @property
+    def primary(self) -> Node:
+        return self.nodes[0]
+
+    @property
+    def replicas(self) -> list[Node]:
+        return self.nodes[1:]
 
 
 @dataclass
-class GroupNodes:
-    """Nodes of one group: shards[i][0] is shard i's primary, the rest its replicas."""
+class Job:
+    """One change of the data plane: done once the servers reflect it (or it failed)."""
 
-    shards: list[list[Node]]
-    sharded: bool
-    ready: threading.Event = field(default_factory=threading.Event)
+    done: threading.Event = field(default_factory=threading.Event)
     error: str | None = None
+    progress: float = 0.0  # percent, for slot migrations
+
+
+@dataclass(eq=False)
+class GroupNodes:
+    """The servers of one group. Lists are replaced, never changed in place, so forwarders and
+    readers always see a whole topology."""
+
+    group_id: str
+    port: int
+    sharded: bool
+    shards: list[Shard]
+    tokens: list[str]  # valid AuthTokens, newest last; "" stands for "no password needed"
+    endpoints: dict[str, str]  # "primary"/"reader", or "configuration": address
+    directory: pathlib.Path
+    created: Job = field(default_factory=Job)
+    forwarders: list[Forwarder] = field(default_factory=list)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    _turn: Any = field(default_factory=itertools.count)
 
     @property
     def nodes(self) -> list[Node]:
-        return [node for shard in self.shards for node in shard]
+        return [node for shard in self.shards for node in shard.nodes]
+
+    @property
+    def ready(self) -> threading.Event:
+        return self.created.done
+
+    @property
+    def error(self) -> str | None:
+        return self.created.error
+
+    @property
+    def password(self) -> str | None:
+        """The password admin connections use: the newest token, if any."""
+        return next((t for t in reversed(self.tokens) if t), None)
+
+    def node(self, name: str) -> Node:
+        return next(n for n in self.nodes if n.name == name)
+
+    def shard(self, shard_id: str) -> Shard:
+        return next(s for s in self.shards if s.id == shard_id)
+
+    # where the endpoints lead, decided per connection
+    def primary_target(self) -> tuple[str, int] | None:
+        shards = self.shards
+        return (shards[0].primary.ip, self.port) if shards else None
+
+    def reader_target(self) -> tuple[str, int] | None:
+        shards = self.shards
+        if not shards:
+            return None
+        candidates = shards[0].replicas or [shards[0].primary]
+        node = candidates[next(self._turn) % len(candidates)]
+        return node.ip, self.port
+
+    def configuration_target(self) -> tuple[str, int] | None:
+        staying = [s for s in self.shards if not s.leaving]
+        return (staying[0].primary.ip, self.port) if staying else None
 
 
 def _free(ip: str, port: int) -> bool:
@@ -119,13 +283,19 @@ class CertificateAuthority:
         return cert_path, key_path
 
 
+def _acl_rules(tokens: list[str]) -> list[str]:
+    """The default user's rules for these tokens: any of them authenticates."""
+    if not tokens or "" in tokens:
+        return ["on", "nopass", "~*", "&*", "+@all"]
+    return ["on", "resetpass", *(f">{t}" for t in tokens), "~*", "&*", "+@all"]
+
+
 class DataPlane:
-    """Starts and stops the redis-server processes of replication groups."""
+    """Starts, changes and stops the redis-server processes of replication groups."""
 
     def __init__(self, directory: pathlib.Path, server: str) -> None:
         self.directory = directory
         self.server = server
-        self.cli = shutil.which("redis-cli") or "redis-cli"
         self.ca = CertificateAuthority(directory / "ca")
         self.groups: dict[str, GroupNodes] = {}
         self.lock = threading.Lock()
@@ -144,78 +314,218 @@ class DataPlane:
             if all(_free(ip, p) for p in (port, port + 10000)):
                 return ip
 
-    def plan(self, group_id: str, port: int, sharded: bool, shards: int, replicas: int) -> GroupNodes:
-        """Allocate addresses now (so the endpoints are known at once); start() brings them up."""
+    def _new_node(self, group: GroupNodes, name: str) -> Node:
+        return Node(name, self._allocate_ip(group.port), group.port, group.directory / name)
+
+    # --- create and delete ---------------------------------------------------------------
+
+    def plan(
+        self,
+        group_id: str,
+        port: int,
+        sharded: bool,
+        layout: list[tuple[str, list[str], list[int]]],
+        tokens: list[str],
+    ) -> GroupNodes:
+        """Allocate addresses now (so the endpoints are known at once); start() brings them up.
+        `layout` is (node group id, member names with the primary first, slots) per shard."""
         base = self.directory / "groups" / group_id
-        layout = [
-            [Node(self._allocate_ip(port), port, base / f"{s + 1:04}-{n + 1:03}") for n in range(replicas + 1)]
-            for s in range(shards)
+        endpoint_names = ["configuration"] if sharded else ["primary", "reader"]
+        endpoints = {name: self._allocate_ip(port) for name in endpoint_names}
+        group = GroupNodes(group_id, port, sharded, [], list(tokens), endpoints, base)
+        group.shards = [
+            Shard(shard_id, [self._new_node(group, name) for name in names], list(slots))
+            for shard_id, names, slots in layout
         ]
-        group = GroupNodes(layout, sharded)
         with self.lock:
             self.groups[group_id] = group
         return group
 
-    def start(self, group_id: str, password: str | None) -> None:
+    def start(self, group_id: str) -> None:
         """Bring a planned group up; runs in a thread of its own, sets `ready` or `error`."""
         group = self.groups[group_id]
-        try:
-            cert, key = self.ca.issue(
-                group_id, [n.ip for n in group.nodes], self._mkdir(self.directory / "groups" / group_id)
-            )
-            for shard in group.shards:
-                primary = shard[0]
-                for node in shard:
-                    self._launch(
-                        node, cert, key, password, group.sharded, None if group.sharded or node is primary else primary
-                    )
-            for node in group.nodes:
-                self._wait_listening(node, password)
-            if group.sharded:
-                self._form_cluster(group, password)
-            else:
-                for replica in (n for shard in group.shards for n in shard[1:]):
-                    self._wait_synced(replica, password)
-            group.ready.set()
-        except Exception as e:  # noqa: BLE001 - reported through the group, as AWS reports create-failed
-            group.error = f"{type(e).__name__}: {e}"
-            group.ready.set()
+        self._do(group, group.created, self._start)
+
+    def _start(self, group: GroupNodes, job: Job) -> None:
+        for shard in group.shards:
+            for node in shard.nodes:
+                self._launch(group, node, None if group.sharded or node is shard.primary else shard.primary)
+        for node in group.nodes:
+            self._wait_listening(group, node)
+        if group.sharded:
+            self._form_cluster(group)
+        else:
+            for replica in (n for shard in group.shards for n in shard.replicas):
+                self._wait_synced(group, replica)
+        self._serve_endpoints(group)
 
     def stop(self, group_id: str) -> None:
         with self.lock:
             group = self.groups.pop(group_id, None)
         if group is None:
             return
-        for node in group.nodes:
-            if node.process is not None and node.process.poll() is None:
-                node.process.terminate()
-        for node in group.nodes:
-            if node.process is not None:
-                try:
-                    node.process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    node.process.kill()
-        shutil.rmtree(self.directory / "groups" / group_id, ignore_errors=True)
+        for forwarder in group.forwarders:
+            forwarder.stop()
+        self._terminate(group.nodes)
+        shutil.rmtree(group.directory, ignore_errors=True)
 
     def stop_all(self) -> None:
         for group_id in list(self.groups):
             self.stop(group_id)
 
-    @staticmethod
-    def _mkdir(path: pathlib.Path) -> pathlib.Path:
-        path.mkdir(parents=True, exist_ok=True)
-        return path
+    def _serve_endpoints(self, group: GroupNodes) -> None:
+        targets: dict[str, Callable[[], tuple[str, int] | None]] = {
+            "primary": group.primary_target,
+            "reader": group.reader_target,
+            "configuration": group.configuration_target,
+        }
+        for name, ip in group.endpoints.items():
+            forwarder = Forwarder(ip, group.port, targets[name], f"{group.group_id} {name}")
+            forwarder.start()
+            group.forwarders.append(forwarder)
 
-    def _launch(
-        self,
-        node: Node,
-        cert: pathlib.Path,
-        key: pathlib.Path,
-        password: str | None,
-        sharded: bool,
-        primary: Node | None,
-    ) -> None:
-        self._mkdir(node.directory)
+    # --- day-2 changes, each a Job run in a thread ------------------------------------------
+
+    def add_shards(self, group_id: str, shards: list[tuple[str, list[str]]], moves: Moves) -> Job:
+        """New shards (node group id, member names) join the cluster; then `moves` give them slots."""
+        group = self.groups[group_id]
+        new = [Shard(shard_id, [self._new_node(group, name) for name in names]) for shard_id, names in shards]
+        return self._do(group, Job(), self._add_shards, new, moves)
+
+    def remove_shards(self, group_id: str, shard_ids: list[str], moves: Moves) -> Job:
+        group = self.groups[group_id]
+        return self._do(group, Job(), self._remove_shards, shard_ids, moves)
+
+    def move_slots(self, group_id: str, moves: Moves) -> Job:
+        group = self.groups[group_id]
+        return self._do(group, Job(), self._move_slots, moves)
+
+    def add_replicas(self, group_id: str, replicas: dict[str, list[str]]) -> Job:
+        """New replicas (member names per node group id) are started and synced."""
+        group = self.groups[group_id]
+        new = {shard_id: [self._new_node(group, name) for name in names] for shard_id, names in replicas.items()}
+        return self._do(group, Job(), self._add_replicas, new)
+
+    def remove_replicas(self, group_id: str, names: list[str]) -> Job:
+        group = self.groups[group_id]
+        return self._do(group, Job(), self._remove_replicas, names)
+
+    def set_tokens(self, group_id: str, tokens: list[str]) -> Job:
+        """After this, exactly these AuthTokens authenticate on every node."""
+        group = self.groups[group_id]
+        return self._do(group, Job(), self._set_tokens, tokens)
+
+    def node_ip(self, group_id: str, name: str) -> str:
+        return self.groups[group_id].node(name).ip
+
+    def _do(self, group: GroupNodes, job: Job, work: Callable[..., None], *args: Any) -> Job:
+        def run() -> None:
+            try:
+                with group.lock:  # one change at a time per group
+                    work(group, job, *args)
+            except Exception as e:  # noqa: BLE001 - reported through the job, as AWS reports a failed change
+                job.error = f"{type(e).__name__}: {e}"
+                print(f"data plane: {group.group_id}: {work.__name__} failed: {job.error}", file=sys.stderr, flush=True)
+            finally:
+                job.done.set()
+
+        threading.Thread(target=run, name=f"data plane {group.group_id}", daemon=True).start()
+        return job
+
+    def _add_shards(self, group: GroupNodes, job: Job, new: list[Shard], moves: Moves) -> None:
+        for shard in new:
+            for node in shard.nodes:
+                self._launch(group, node, None)
+        for shard in new:
+            for node in shard.nodes:
+                self._wait_listening(group, node)
+        seed = group.shards[0].primary
+        group.shards = [*group.shards, *new]
+        for shard in new:
+            for node in shard.nodes:
+                self._command(group, node, "CLUSTER", "MEET", seed.ip, str(seed.port))
+        self._wait_all_known(group)
+        for shard in new:
+            self._replicate(group, shard, shard.replicas)
+        self._migrate(group, job, moves)
+        for shard in new:
+            for replica in shard.replicas:
+                self._wait_synced(group, replica)
+        self._wait_roles(group)
+
+    def _remove_shards(self, group: GroupNodes, job: Job, shard_ids: list[str], moves: Moves) -> None:
+        leaving = [group.shard(shard_id) for shard_id in shard_ids]
+        for shard in leaving:
+            shard.leaving = True  # the configuration endpoint stops leading to them
+        self._migrate(group, job, moves)
+        gone = [node for shard in leaving for node in [*shard.replicas, shard.primary]]
+        group.shards = [s for s in group.shards if not s.leaving]
+        self._forget(group, gone)
+        self._terminate(gone)
+
+    def _move_slots(self, group: GroupNodes, job: Job, moves: Moves) -> None:
+        self._migrate(group, job, moves)
+
+    def _add_replicas(self, group: GroupNodes, job: Job, new: dict[str, list[Node]]) -> None:
+        for shard_id, nodes in new.items():
+            primary = group.shard(shard_id).primary
+            for node in nodes:
+                self._launch(group, node, None if group.sharded else primary)
+        for nodes in new.values():
+            for node in nodes:
+                self._wait_listening(group, node)
+        if group.sharded:
+            seed = group.shards[0].primary
+            for nodes in new.values():
+                for node in nodes:
+                    self._command(group, node, "CLUSTER", "MEET", seed.ip, str(seed.port))
+            everyone = len(group.nodes) + sum(len(nodes) for nodes in new.values())
+            self._wait_all_known(group, [*group.nodes, *(n for nodes in new.values() for n in nodes)], everyone)
+            for shard_id, nodes in new.items():
+                self._replicate(group, group.shard(shard_id), nodes)
+        for nodes in new.values():
+            for node in nodes:
+                self._wait_synced(group, node)
+        for shard_id, nodes in new.items():  # only now does the reader endpoint lead to them
+            shard = group.shard(shard_id)
+            shard.nodes = [*shard.nodes, *nodes]
+        if group.sharded:
+            self._wait_roles(group)
+
+    def _remove_replicas(self, group: GroupNodes, job: Job, names: list[str]) -> None:
+        gone = [group.node(name) for name in names]
+        for shard in group.shards:  # the reader endpoint stops leading to them at once
+            shard.nodes = [n for n in shard.nodes if n not in gone]
+        if group.sharded:
+            self._forget(group, gone)
+        self._terminate(gone)
+        if not group.sharded:
+            primary = group.shards[0].primary
+            expected = len(group.shards[0].replicas)
+            self._wait_for(
+                lambda: self._info(group, primary, "replication").get("connected_slaves") == expected,
+                f"{primary.name} to count {expected} replicas",
+            )
+
+    def _set_tokens(self, group: GroupNodes, job: Job, tokens: list[str]) -> None:
+        """Old and new tokens both valid first; then replicas authenticate with the newest;
+        then only the new ones remain, so no client or replica is ever locked out midway."""
+        both = [t for t in group.tokens if t not in tokens] + list(tokens)
+        for node in group.nodes:
+            self._command(group, node, "ACL", "SETUSER", "default", *_acl_rules(both))
+        group.tokens = both
+        newest = next((t for t in reversed(tokens) if t), "")
+        for node in group.nodes:
+            self._command(group, node, "CONFIG", "SET", "masterauth", newest)
+        for node in group.nodes:
+            self._command(group, node, "ACL", "SETUSER", "default", *_acl_rules(tokens))
+        group.tokens = list(tokens)
+
+    # --- building blocks ---------------------------------------------------------------------
+
+    def _launch(self, group: GroupNodes, node: Node, primary: Node | None) -> None:
+        node.directory.mkdir(parents=True, exist_ok=True)
+        cert, key = self.ca.issue(node.name, [node.ip, *group.endpoints.values()], node.directory)
         config = [
             f"bind {node.ip}",
             "port 0",
@@ -233,15 +543,21 @@ class DataPlane:
             "loglevel warning",
             f"logfile {node.directory / 'redis.log'}",
         ]
-        if password:
-            config += [f"requirepass {password}", f"masterauth {password}"]
-        if sharded:
+        if group.password:
+            config += [f"user default {' '.join(_acl_rules(group.tokens))}", f"masterauth {group.password}"]
+        if group.sharded:
             config += [
                 "cluster-enabled yes",
                 "cluster-config-file nodes.conf",
                 "tls-cluster yes",
                 "cluster-node-timeout 5000",
                 f"cluster-announce-ip {node.ip}",
+                # ElastiCache decides the topology: an emptied master must not turn into a replica
+                # of its slots' new owner, nor replicas wander to other shards, and (as the stand-in
+                # models no failover) a replica must not take over from a primary slowed down by a
+                # busy machine.
+                "cluster-allow-replica-migration no",
+                "cluster-replica-no-failover yes",
             ]
         if primary is not None:
             config.append(f"replicaof {primary.ip} {primary.port}")
@@ -249,16 +565,49 @@ class DataPlane:
         conf.write_text("\n".join(config) + "\n")
         node.process = subprocess.Popen([self.server, str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
-    def _redis_cli(self, node: Node, password: str | None, *command: str, timeout: float = 10) -> str:
-        args = [self.cli, "--tls", "--cacert", str(self.ca.cert_path), "-h", node.ip, "-p", str(node.port)]
-        if password:
-            args += ["--no-auth-warning", "-a", password]
-        result = subprocess.run([*args, *command], capture_output=True, text=True, timeout=timeout)
-        if result.returncode != 0:
-            raise DataPlaneError(f"redis-cli {' '.join(command)} on {node.ip}: {result.stderr.strip()}")
-        return result.stdout
+    def _client(self, group: GroupNodes, node: Node, timeout: float = 10, decode: bool = True) -> redis.Redis:
+        return redis.Redis(
+            host=node.ip,
+            port=node.port,
+            password=group.password,
+            ssl=True,
+            ssl_ca_certs=str(self.ca.cert_path),
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            decode_responses=decode,  # keys are bytes: slot migration must not decode them
+            retry=Retry(NoBackoff(), 0),
+        )
 
-    def _wait_listening(self, node: Node, password: str | None, timeout: float = 20) -> None:
+    def _command(self, group: GroupNodes, node: Node, *command: str, timeout: float = 10) -> Any:
+        try:
+            with self._client(group, node, timeout) as client:
+                return client.execute_command(*command)
+        except redis.RedisError as e:
+            raise DataPlaneError(f"{' '.join(command[:2])} on {node.name} ({node.ip}): {e}") from e
+
+    def _info(self, group: GroupNodes, node: Node, section: str) -> dict[str, Any]:
+        with self._client(group, node) as client:
+            return dict(client.info(section))
+
+    def _node_id(self, group: GroupNodes, node: Node) -> str:
+        if not node.node_id:
+            node.node_id = str(self._command(group, node, "CLUSTER", "MYID")).strip()
+        return node.node_id
+
+    def _terminate(self, nodes: list[Node]) -> None:
+        for node in nodes:
+            if node.process is not None and node.process.poll() is None:
+                node.process.terminate()
+        for node in nodes:
+            if node.process is not None:
+                try:
+                    node.process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    node.process.kill()
+                    node.process.wait()
+            shutil.rmtree(node.directory, ignore_errors=True)
+
+    def _wait_listening(self, group: GroupNodes, node: Node, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if node.process is not None and node.process.poll() is not None:
@@ -267,59 +616,172 @@ class DataPlane:
                     f"redis-server on {node.ip} exited: {log.read_text()[-500:] if log.exists() else ''}"
                 )
             try:
-                if "PONG" in self._redis_cli(node, password, "PING", timeout=2):
+                if self._command(group, node, "PING", timeout=2) is True:
                     return
-            except (DataPlaneError, subprocess.TimeoutExpired):
+            except DataPlaneError:
                 pass
             time.sleep(0.1)
         raise DataPlaneError(f"redis-server on {node.ip}:{node.port} did not answer in {timeout}s")
 
-    def _wait_synced(self, replica: Node, password: str | None, timeout: float = 20) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if "master_link_status:up" in self._redis_cli(replica, password, "INFO", "replication"):
-                return
-            time.sleep(0.1)
-        raise DataPlaneError(f"replica {replica.ip} did not sync in {timeout}s")
+    def _wait_synced(self, group: GroupNodes, replica: Node) -> None:
+        self._wait_for(
+            lambda: self._info(group, replica, "replication").get("master_link_status") == "up",
+            f"replica {replica.name} to sync",
+        )
 
-    def _form_cluster(self, group: GroupNodes, password: str | None) -> None:
-        """Split the slots evenly over the shard primaries, then attach each shard's replicas."""
-        primaries = [shard[0] for shard in group.shards]
-        first = primaries[0]
+    def _form_cluster(self, group: GroupNodes) -> None:
+        """Give each shard primary its slots, meet everyone, then attach each shard's replicas."""
+        first = group.shards[0].primary
         for node in group.nodes[1:]:
-            self._redis_cli(node, password, "CLUSTER", "MEET", first.ip, str(first.port))
-        for index, primary in enumerate(primaries):
-            start = index * TOTAL_SLOTS // len(primaries)
-            end = (index + 1) * TOTAL_SLOTS // len(primaries) - 1
-            self._redis_cli(primary, password, "CLUSTER", "ADDSLOTSRANGE", str(start), str(end))
-        self._wait_for(
-            lambda: all(self._known_nodes(n, password) == len(group.nodes) for n in group.nodes), "all nodes to meet"
-        )
+            self._command(group, node, "CLUSTER", "MEET", first.ip, str(first.port))
         for shard in group.shards:
-            primary_id = self._redis_cli(shard[0], password, "CLUSTER", "MYID").strip()
-            for replica in shard[1:]:
-                self._wait_for(
-                    lambda r=replica, p=primary_id: p in self._redis_cli(r, password, "CLUSTER", "NODES"),
-                    "replica to learn its primary",
-                )
-                self._redis_cli(replica, password, "CLUSTER", "REPLICATE", primary_id)
-        self._wait_for(
-            lambda: all("cluster_state:ok" in self._redis_cli(n, password, "CLUSTER", "INFO") for n in group.nodes),
-            "cluster_state:ok",
-        )
-        for replica in (n for shard in group.shards for n in shard[1:]):
-            self._wait_synced(replica, password)
+            ranges = [bound for part in format_slots(shard.slots).split(",") for bound in _bounds(part)]
+            self._command(group, shard.primary, "CLUSTER", "ADDSLOTSRANGE", *ranges)
+        self._wait_all_known(group)
+        for shard in group.shards:
+            self._replicate(group, shard, shard.replicas)
+        self._wait_converged(group)
+        for replica in (n for shard in group.shards for n in shard.replicas):
+            self._wait_synced(group, replica)
+        self._wait_roles(group)
 
-    def _known_nodes(self, node: Node, password: str | None) -> int:
-        info = self._redis_cli(node, password, "CLUSTER", "INFO")
+    def _replicate(self, group: GroupNodes, shard: Shard, replicas: list[Node]) -> None:
+        primary_id = self._node_id(group, shard.primary)
+        for replica in replicas:
+            self._wait_for(
+                lambda r=replica: primary_id in str(self._command(group, r, "CLUSTER", "NODES")),
+                f"{replica.name} to learn its primary",
+            )
+            self._command(group, replica, "CLUSTER", "REPLICATE", primary_id)
+
+    def _known_nodes(self, group: GroupNodes, node: Node) -> int:
+        info = str(self._command(group, node, "CLUSTER", "INFO"))
         return int(next(line.split(":")[1] for line in info.splitlines() if line.startswith("cluster_known_nodes")))
 
+    def _wait_all_known(self, group: GroupNodes, nodes: list[Node] | None = None, count: int | None = None) -> None:
+        nodes = group.nodes if nodes is None else nodes
+        count = len(nodes) if count is None else count
+        self._wait_for(lambda: all(self._known_nodes(group, n) == count for n in nodes), f"all {count} nodes to meet")
+
+    def _migrate(self, group: GroupNodes, job: Job, moves: Moves) -> None:
+        """Move slots between shard primaries online, as redis-cli --cluster reshard does: the
+        target imports, the source migrates (new keys go to the target by ASK), the keys are
+        MIGRATEd in batches, then every primary learns the slot's new owner."""
+        pairs: dict[tuple[str, str], list[int]] = {}
+        for slot, source, target in moves:
+            pairs.setdefault((source, target), []).append(slot)
+        primaries = [s.primary for s in group.shards]
+        ids = {shard.id: self._node_id(group, shard.primary) for shard in group.shards}
+        auth = ["AUTH", group.password] if group.password else []
+        moved = 0
+        clients = {node.name: self._client(group, node, timeout=60, decode=False) for node in primaries}
+        try:
+            for (source_id, target_id), slots in pairs.items():
+                source, target = group.shard(source_id).primary, group.shard(target_id).primary
+                src, dst = clients[source.name], clients[target.name]
+                for start in range(0, len(slots), MIGRATE_BATCH):
+                    batch = slots[start : start + MIGRATE_BATCH]
+                    _pipeline(dst, [("CLUSTER", "SETSLOT", s, "IMPORTING", ids[source_id]) for s in batch])
+                    _pipeline(src, [("CLUSTER", "SETSLOT", s, "MIGRATING", ids[target_id]) for s in batch])
+                    counts = _pipeline(src, [("CLUSTER", "COUNTKEYSINSLOT", s) for s in batch])
+                    for slot in (s for s, count in zip(batch, counts, strict=True) if count):
+                        while keys := src.execute_command("CLUSTER", "GETKEYSINSLOT", slot, 1000):
+                            src.execute_command("MIGRATE", target.ip, target.port, "", 0, 60000, *auth, "KEYS", *keys)
+                    for client in [dst, src, *(c for c in clients.values() if c is not src and c is not dst)]:
+                        _pipeline(client, [("CLUSTER", "SETSLOT", s, "NODE", ids[target_id]) for s in batch])
+                    moved += len(batch)
+                    job.progress = round(100.0 * moved / len(moves), 1)
+        except redis.RedisError as e:
+            raise DataPlaneError(f"slot migration in {group.group_id}: {e}") from e
+        finally:
+            for client in clients.values():
+                client.close()
+        for slot, source, target in moves:
+            group.shard(source).slots.remove(slot)
+            group.shard(target).slots.append(slot)
+        for shard in group.shards:
+            shard.slots.sort()
+        self._wait_converged(group)
+
+    def _slot_view(self, group: GroupNodes, node: Node) -> dict[str, str]:
+        """Which slots each primary serves, as this node sees it."""
+        view: dict[str, str] = {}
+        for line in str(self._command(group, node, "CLUSTER", "NODES")).splitlines():
+            fields = line.split()
+            if len(fields) > 8 and "master" in fields[2]:
+                slots = [s for part in fields[8:] if not part.startswith("[") for s in parse_slots(part)]
+                if slots:
+                    view[fields[0]] = format_slots(slots)
+        return view
+
+    def _wait_converged(self, group: GroupNodes) -> None:
+        expected = {self._node_id(group, s.primary): format_slots(s.slots) for s in group.shards if s.slots}
+
+        def agreed() -> bool:
+            for node in group.nodes:
+                if self._slot_view(group, node) != expected:
+                    return False
+                if "cluster_state:ok" not in str(self._command(group, node, "CLUSTER", "INFO")):
+                    return False
+            return True
+
+        self._wait_for(agreed, "every node to agree on the slots")
+
+    def _wait_roles(self, group: GroupNodes) -> None:
+        """Every node sees every replica as a replica of its shard's primary (gossip takes a moment)."""
+        expected = {
+            self._node_id(group, replica): self._node_id(group, shard.primary)
+            for shard in group.shards
+            for replica in shard.replicas
+        }
+
+        def agreed() -> bool:
+            for node in group.nodes:
+                masters = {}
+                for line in str(self._command(group, node, "CLUSTER", "NODES")).splitlines():
+                    fields = line.split()
+                    if len(fields) > 3 and "slave" in fields[2]:
+                        masters[fields[0]] = fields[3]
+                if any(masters.get(replica) != primary for replica, primary in expected.items()):
+                    return False
+            return True
+
+        self._wait_for(agreed, "every node to know the replicas")
+
+    def _forget(self, group: GroupNodes, gone: list[Node]) -> None:
+        """Every remaining node forgets the nodes that go (replicas before their primary), within
+        the minute Redis keeps a forgotten node from being re-learnt by gossip."""
+        gone_ids = [self._node_id(group, node) for node in gone]
+        for node in group.nodes:
+            for node_id in gone_ids:
+                try:
+                    self._command(group, node, "CLUSTER", "FORGET", node_id)
+                except DataPlaneError as e:
+                    if "Unknown node" not in str(e):
+                        raise
+        self._wait_all_known(group)
+
     @staticmethod
-    def _wait_for(check: object, what: str, timeout: float = 30) -> None:
-        assert callable(check)
+    def _wait_for(check: Callable[[], bool], what: str, timeout: float = WAIT_SECONDS) -> None:
         deadline = time.monotonic() + timeout
+        last: Exception | None = None
         while time.monotonic() < deadline:
-            if check():
-                return
-            time.sleep(0.2)
-        raise DataPlaneError(f"timed out waiting for {what}")
+            try:
+                if check():
+                    return
+            except (DataPlaneError, redis.RedisError) as e:
+                last = e
+            time.sleep(0.1)
+        raise DataPlaneError(f"timed out waiting for {what}" + (f" (last error: {last})" if last else ""))
+
+
+def _bounds(part: str) -> list[str]:
+    low, _, high = part.partition("-")
+    return [low, high or low]
+
+
+def _pipeline(client: redis.Redis, commands: list[tuple[Any, ...]]) -> list[Any]:
+    pipe = client.pipeline(transaction=False)
+    for command in commands:
+        pipe.execute_command(*command)
+    return list(pipe.execute())

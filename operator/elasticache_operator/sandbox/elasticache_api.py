@@ -2,10 +2,15 @@
 
 moto 5.2.5 makes every group `available` at once, leaves deleted groups `deleting` forever,
 ignores NumCacheClusters, EngineVersion on modify and FinalSnapshotIdentifier, checks no
-state and validates nothing, and lists no member clusters. The backend subclass here closes
-those gaps following AWS's documented behaviour (botocore's model has the limits and error
-codes); a WSGI layer in front injects faults (throttling, 5xx, latency) for tests. Clients
-reach it over HTTP through AWS_ENDPOINT_URL, as they would reach AWS.
+state and validates nothing, lists no member clusters, and lacks the day-2 actions
+(ModifyReplicationGroupShardConfiguration, Increase/DecreaseReplicaCount, AuthToken rotation,
+log delivery changes). The backend subclass here closes those gaps following AWS's documented
+behaviour (botocore's model has the limits and error codes); a WSGI layer in front injects faults
+(throttling, 5xx, latency) for tests. Clients reach it over HTTP through AWS_ENDPOINT_URL, as they
+would reach AWS.
+
+Every change needs an `available` group, turns it `modifying`, and makes it `available` again
+after Timings.modify_seconds and, with a data plane, once the servers reflect the change.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from moto.core.base_backend import BackendDict
+from moto.core.utils import utcnow
 from moto.elasticache import models as moto_models
 from moto.elasticache import responses as moto_responses
 from moto.elasticache.exceptions import (
@@ -31,7 +37,7 @@ from moto.elasticache.exceptions import (
     SnapshotAlreadyExists,
 )
 
-from .data_plane import DataPlane, redis_server
+from .data_plane import DataPlane, Job, even_slots, format_slots, parse_slots, redis_server, reshard_moves, uniform
 
 GROUP_ID = re.compile(r"^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{0,39}(?<!-)$")
 AUTH_TOKEN = re.compile(r"^[A-Za-z0-9!&#$^<>-]{16,128}$")
@@ -44,10 +50,30 @@ PATCH_VERSIONS = {
     ("valkey", "8.0"): "8.0.1",
 }
 DEFAULT_VERSIONS = {"redis": "7.1", "valkey": "8.0"}
+MAX_REPLICAS = 5
+# Log delivery: slow log from Redis OSS 6.0, engine log from 6.2; every Valkey version has both.
+LOG_DELIVERY_MIN_VERSION = {("redis", "slow-log"): (6, 0), ("redis", "engine-log"): (6, 2)}
+LOG_DESTINATIONS = {
+    "cloudwatch-logs": ("CloudWatchLogsDetails", "LogGroup"),
+    "kinesis-firehose": ("KinesisFirehoseDetails", "DeliveryStream"),
+}
+AWS_ZONES = ("us-east-1a", "us-east-1b", "us-east-1c")
 
 
 class InvalidReplicationGroupState(ElastiCacheException):
     code = "InvalidReplicationGroupState"
+
+
+class NodeGroupsPerReplicationGroupQuotaExceeded(ElastiCacheException):
+    code = "NodeGroupsPerReplicationGroupQuotaExceeded"
+
+
+class NoOperationFault(ElastiCacheException):
+    code = "NoOperationFault"
+
+
+class UserGroupNotFound(ElastiCacheException):
+    code = "UserGroupNotFound"
 
 
 @dataclass
@@ -74,12 +100,17 @@ def _version_tuple(version: str) -> tuple[int, ...]:
     return tuple(int(p) for p in version.split(".") if p.isdigit())
 
 
+def _true(value: Any) -> bool:
+    return value is True or str(value).lower() == "true"
+
+
 @dataclass
 class Transition:
     due: float
     status: str | None | Callable[[], str]  # the status to reach; None removes the group
     apply: Callable[[], None] = lambda: None
     ready: Callable[[], bool] = lambda: True  # e.g. the data plane is up
+    progress: Callable[[], float] | None = None  # slot migration, shown in PendingModifiedValues
 
 
 class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
@@ -98,10 +129,16 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
         now = time.monotonic()
         with self.lock:
             for group_id, transition in list(self.transitions.items()):
-                if transition.due > now or group_id not in self.replication_groups or not transition.ready():
+                group = self.replication_groups.get(group_id)
+                if group is None:
+                    continue
+                if transition.progress is not None:
+                    resharding = group.pending_modified_values.get("Resharding")
+                    if resharding is not None:
+                        resharding["SlotMigration"]["ProgressPercentage"] = transition.progress()
+                if transition.due > now or not transition.ready():
                     continue
                 del self.transitions[group_id]
-                group = self.replication_groups[group_id]
                 transition.apply()
                 if transition.status is None:
                     for member in group.member_clusters:
@@ -117,12 +154,49 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
         group.status = status
         for member in group.member_clusters:
             if member in self.cache_clusters:
-                self.cache_clusters[member].cache_cluster_status = status if status != "modifying" else "modifying"
+                self.cache_clusters[member].cache_cluster_status = status
+        if status in ("creating", "available", "modifying", "deleting"):
+            for node_group in group.node_groups:
+                node_group["status"] = status
 
     def _schedule(
         self, group: Any, status: str | None, seconds: float, apply: Callable[[], None] = lambda: None
     ) -> None:
         self.transitions[group.replication_group_id] = Transition(time.monotonic() + seconds, status, apply)
+
+    def _change(
+        self,
+        group: Any,
+        apply: Callable[[], None],
+        job: Job | None,
+        revert: Callable[[], None] = lambda: None,
+        progress: bool = False,
+    ) -> None:
+        """The group is `modifying` until the change is done: after modify_seconds, and once the
+        data plane's job has finished. A failed job leaves the group as it was, as AWS does when
+        it cannot complete a scaling operation."""
+        started = time.monotonic()
+
+        def finish() -> None:
+            group.pending_modified_values = {}
+            if job is not None and job.error:  # the data plane logged why
+                revert()
+            else:
+                apply()
+
+        def percent() -> float:
+            if job is not None:
+                return job.progress
+            elapsed = time.monotonic() - started
+            return min(99.0, round(100.0 * elapsed / max(TIMINGS.modify_seconds, 0.01), 1))
+
+        self.transitions[group.replication_group_id] = Transition(
+            started + TIMINGS.modify_seconds,
+            "available",
+            finish,
+            ready=job.done.is_set if job is not None else lambda: True,
+            progress=percent if progress else None,
+        )
 
     def _group(self, group_id: str) -> Any:
         self.advance()
@@ -130,6 +204,13 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
         if group is None:
             raise ReplicationGroupNotFound(group_id)
         return group
+
+    @staticmethod
+    def _require_available(group: Any) -> None:
+        if group.status != "available":
+            raise InvalidReplicationGroupState(
+                f"Replication group must be in available state to modify, current state is {group.status}"
+            )
 
     # --- create -----------------------------------------------------------------------
 
@@ -151,48 +232,68 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
             group = super().create_replication_group(**kwargs)
             group.engine_version = full_version(engine, kwargs.get("engine_version"))
             group.auth_token = kwargs.get("auth_token")
+            group.auth_tokens = [group.auth_token] if group.auth_token else []
+            group.pending_modified_values = {}
+            group.log_delivery_configurations = [
+                {**_log_config(c), "Status": "active"}
+                for c in kwargs.get("log_delivery_configurations") or []
+                if c.get("Enabled") is None or _true(c.get("Enabled"))
+            ]
+            if group.cluster_enabled and not any(c.get("Slots") for c in kwargs.get("node_group_configuration") or []):
+                # AWS splits the slots evenly from the first shard on; moto's split leaves gaps.
+                for node_group, slots in zip(group.node_groups, even_slots(len(group.node_groups)), strict=True):
+                    node_group["slots"] = format_slots(slots)
             for node_group in group.node_groups:
                 if "reader_endpoint_address" in node_group:  # AWS reports it; moto only keeps the address
                     node_group["reader_endpoint"] = {
                         "address": node_group["reader_endpoint_address"],
                         "port": group.port,
                     }
-            self._create_members(group, kwargs)
+            self._create_members(group, group.member_clusters)
             self._set_status(group, "creating")
             outcome = CREATE_OUTCOMES.pop(0) if CREATE_OUTCOMES else "available"
             if self.data_plane is None or outcome != "available":
                 self._schedule(group, outcome, TIMINGS.create_seconds)
             else:
-                self._serve_with_data_plane(group, kwargs.get("auth_token"))
+                self._serve_with_data_plane(group)
         return group
 
-    def _serve_with_data_plane(self, group: Any, password: str | None) -> None:
+    def _serve_with_data_plane(self, group: Any) -> None:
         """Real redis-server processes behind the group; `available` once they answer."""
         assert self.data_plane is not None
-        shards = len(group.node_groups)
-        replicas = len(group.node_groups[0]["node_group_members"]) - 1
-        nodes = self.data_plane.plan(group.replication_group_id, group.port, group.cluster_enabled, shards, replicas)
-        for node_group, shard in zip(group.node_groups, nodes.shards, strict=True):
-            for member, node in zip(node_group["node_group_members"], shard, strict=True):
-                if not group.cluster_enabled:
-                    member["read_endpoint"] = {"address": node.ip, "port": node.port}
-            if not group.cluster_enabled:
-                primary, reader = shard[0], (shard[1] if len(shard) > 1 else shard[0])
-                node_group["primary_endpoint_address"] = primary.ip
-                node_group["primary_endpoint"] = {"address": primary.ip, "port": primary.port}
-                node_group["reader_endpoint_address"] = reader.ip
-                node_group["reader_endpoint"] = {"address": reader.ip, "port": reader.port}
+        layout = [
+            (
+                node_group["node_group_id"],
+                [m["cache_cluster_id"] for m in node_group["node_group_members"]],
+                parse_slots(node_group.get("slots")) if group.cluster_enabled else [],
+            )
+            for node_group in group.node_groups
+        ]
+        nodes = self.data_plane.plan(
+            group.replication_group_id, group.port, group.cluster_enabled, layout, group.auth_tokens
+        )
         if group.cluster_enabled:
-            group.configuration_endpoint = {"address": nodes.shards[0][0].ip, "port": group.port}
-        threading.Thread(target=self.data_plane.start, args=(group.replication_group_id, password), daemon=True).start()
+            group.configuration_endpoint = {"address": nodes.endpoints["configuration"], "port": group.port}
+        else:
+            [node_group] = group.node_groups
+            for member in node_group["node_group_members"]:
+                member["read_endpoint"] = {"address": nodes.node(member["cache_cluster_id"]).ip, "port": group.port}
+            # The group's endpoints are addresses of their own, forwarded to the current primary and
+            # to the replicas, so they survive replicas coming and going as AWS's DNS names do.
+            primary, reader = nodes.endpoints["primary"], nodes.endpoints["reader"]
+            node_group["primary_endpoint_address"] = primary
+            node_group["primary_endpoint"] = {"address": primary, "port": group.port}
+            node_group["reader_endpoint_address"] = reader
+            node_group["reader_endpoint"] = {"address": reader, "port": group.port}
+        self.data_plane.start(group.replication_group_id)
         self.transitions[group.replication_group_id] = Transition(
             time.monotonic() + TIMINGS.create_seconds,
             lambda: "create-failed" if nodes.error else "available",
             ready=nodes.ready.is_set,
         )
 
-    def _create_members(self, group: Any, kwargs: dict[str, Any]) -> None:
-        for member in group.member_clusters:
+    def _create_members(self, group: Any, names: Iterable[str], status: str | None = None) -> None:
+        for member in names:
             cluster = moto_models.CacheCluster(
                 account_id=self.account_id,
                 region_name=self.region_name,
@@ -204,8 +305,8 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
                 num_cache_nodes=1,
                 engine=group.engine,
                 engine_version=group.engine_version,
-                cache_parameter_group_name=kwargs.get("cache_parameter_group_name"),
-                cache_subnet_group_name=kwargs.get("cache_subnet_group_name"),
+                cache_parameter_group_name=group.cache_parameter_group_name,
+                cache_subnet_group_name=group.cache_subnet_group_name,
                 transit_encryption_enabled=group.transit_encryption_enabled,
                 network_type=None,
                 ip_discovery=None,
@@ -221,7 +322,7 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
                 preferred_outpost_arn=None,
                 preferred_availability_zones=None,
                 cache_security_group_names=None,
-                security_group_ids=kwargs.get("security_group_ids"),
+                security_group_ids=group.security_group_ids,
                 tags=None,
                 snapshot_arns=None,
                 preferred_outpost_arns=None,
@@ -229,6 +330,8 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
                 cache_node_ids_to_remove=None,
                 cache_node_ids_to_reboot=None,
             )
+            if status is not None:
+                cluster.cache_cluster_status = status
             self.cache_clusters[member] = cluster
 
     def describe_replication_groups(self, replication_group_id: str | None = None) -> list[Any]:
@@ -248,14 +351,27 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
     def modify_group(self, params: dict[str, Any]) -> Any:
         with self.lock:
             group = self._group(params.get("ReplicationGroupId", ""))
-            if group.status != "available":
-                raise InvalidReplicationGroupState(
-                    f"Replication group must be in available state to modify, current state is {group.status}"
-                )
+            self._require_available(group)
             changes = modification_changes(group, params)
-            if not changes:
+            auth = auth_token_change(group, params)
+            logs = log_delivery_changes(group, params)
+            if not changes and auth is None and not logs:
                 raise InvalidParameterCombinationException("No modifications were requested.")
             self._set_status(group, "modifying")
+            pending: dict[str, Any] = {}
+            if auth is not None:
+                pending["AuthTokenStatus"] = auth[0]
+            if logs:
+                pending["LogDeliveryConfigurations"] = [_pending_log_config(kind, new) for _, kind, new in logs]
+                for log_type, kind, new in logs:
+                    if kind == "enable":
+                        group.log_delivery_configurations.append({**new, "Status": "enabling"})
+                    else:
+                        _log_entry(group, log_type)["Status"] = "modifying" if kind == "modify" else "disabling"
+            group.pending_modified_values = pending
+            job = None
+            if auth is not None and self.data_plane is not None:
+                job = self.data_plane.set_tokens(group.replication_group_id, auth[1])
 
             def apply() -> None:
                 for attribute, value in changes.items():
@@ -265,9 +381,172 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
                     if cluster is not None:
                         cluster.engine_version = group.engine_version
                         cluster.cache_node_type = group.cache_node_type
+                if auth is not None:
+                    group.auth_tokens = auth[1]
+                    group.auth_token = auth[1][-1]
+                    group.auth_token_enabled = any(auth[1])
+                    group.auth_token_last_modified_date = utcnow()
+                settle_log_deliveries()
 
-            self._schedule(group, "available", TIMINGS.modify_seconds, apply)
+            def settle_log_deliveries() -> None:
+                for log_type, kind, new in logs:
+                    if kind == "disable":
+                        group.log_delivery_configurations.remove(_log_entry(group, log_type))
+                    else:
+                        _log_entry(group, log_type).update({**new, "Status": "active"})
+
+            def revert() -> None:  # the servers refused the new tokens: the group keeps its old ones
+                for attribute, value in changes.items():
+                    setattr(group, attribute, value)
+                settle_log_deliveries()
+
+            self._change(group, apply, job, revert)
             return group
+
+    # --- shards -----------------------------------------------------------------------
+
+    def reshard(self, params: dict[str, Any]) -> Any:
+        """ModifyReplicationGroupShardConfiguration: add shards, remove shards, or rebalance slots online."""
+        with self.lock:
+            group = self._group(params.get("ReplicationGroupId", ""))
+            if not group.cluster_enabled:
+                raise InvalidParameterValueException(
+                    f"Replication group {group.replication_group_id} has cluster mode disabled; only cluster mode"
+                    " enabled replication groups can change their number of node groups (shards)."
+                )
+            self._require_available(group)
+            if not _true(params.get("ApplyImmediately")):
+                raise InvalidParameterValueException("ApplyImmediately: the only permitted value is true.")
+            plan = shard_plan(group, params)
+            gid = group.replication_group_id
+            owned = {ng["node_group_id"]: parse_slots(ng.get("slots")) for ng in group.node_groups}
+            moves = reshard_moves(owned, plan.keep)
+            for slot, source, target in moves:
+                owned[source].remove(slot)
+                owned.setdefault(target, []).append(slot)
+            size = min(len(ng["node_group_members"]) for ng in group.node_groups)  # as AWS: the smallest shard's
+            added = {shard_id: [f"{gid}-{shard_id}-{n:03}" for n in range(1, size + 1)] for shard_id in plan.added}
+            removed = [ng for ng in group.node_groups if ng["node_group_id"] in plan.removed]
+            self._set_status(group, "modifying")
+            group.pending_modified_values = {"Resharding": {"SlotMigration": {"ProgressPercentage": 0.0}}}
+            new_members = [name for names in added.values() for name in names]
+            self._create_members(group, new_members, "creating")
+            group.member_clusters = sorted([*group.member_clusters, *new_members])
+            for node_group in removed:
+                node_group["status"] = "deleting"
+                for member in node_group["node_group_members"]:
+                    self.cache_clusters[member["cache_cluster_id"]].cache_cluster_status = "deleting"
+            job = None
+            if self.data_plane is not None:
+                if added:
+                    job = self.data_plane.add_shards(gid, list(added.items()), moves)
+                elif removed:
+                    job = self.data_plane.remove_shards(gid, plan.removed, moves)
+                else:
+                    job = self.data_plane.move_slots(gid, moves)
+
+            def apply() -> None:
+                for shard_id, names in added.items():
+                    zones = plan.zones.get(shard_id) or []
+                    group.node_groups.append(
+                        {
+                            "node_group_id": shard_id,
+                            "status": "available",
+                            "node_group_members": [
+                                _member(name, zones[n] if n < len(zones) else AWS_ZONES[min(n, 1)])
+                                for n, name in enumerate(names)
+                            ],
+                        }
+                    )
+                gone = [m["cache_cluster_id"] for ng in removed for m in ng["node_group_members"]]
+                group.node_groups = sorted(
+                    (ng for ng in group.node_groups if ng["node_group_id"] not in plan.removed),
+                    key=lambda ng: ng["node_group_id"],
+                )
+                for node_group in group.node_groups:
+                    node_group["slots"] = format_slots(owned[node_group["node_group_id"]])
+                self._drop_members(group, gone)
+
+            def revert() -> None:
+                self._drop_members(group, new_members)
+
+            self._change(group, apply, job, revert, progress=True)
+            return group
+
+    def _drop_members(self, group: Any, names: list[str]) -> None:
+        for name in names:
+            self.cache_clusters.pop(name, None)
+        group.member_clusters = [m for m in group.member_clusters if m not in names]
+        for node_group in group.node_groups:
+            node_group["node_group_members"] = [
+                m for m in node_group["node_group_members"] if m["cache_cluster_id"] not in names
+            ]
+        if group.snapshotting_cluster_id in names:
+            group.snapshotting_cluster_id = group.member_clusters[min(1, len(group.member_clusters) - 1)]
+
+    # --- replicas ---------------------------------------------------------------------
+
+    def change_replicas(self, params: dict[str, Any], increase: bool) -> Any:
+        """IncreaseReplicaCount / DecreaseReplicaCount, for both cluster modes."""
+        with self.lock:
+            group = self._group(params.get("ReplicationGroupId", ""))
+            self._require_available(group)
+            if not _true(params.get("ApplyImmediately")):
+                raise InvalidParameterValueException("ApplyImmediately=False is not currently supported.")
+            targets, removing = replica_plan(group, params, increase)
+            gid = group.replication_group_id
+            self._set_status(group, "modifying")
+            added: dict[str, list[str]] = {}
+            zones: dict[str, list[str]] = {}
+            for node_group in group.node_groups:
+                shard_id = node_group["node_group_id"]
+                members = node_group["node_group_members"]
+                if shard_id not in targets or targets[shard_id] == len(members) - 1:
+                    node_group["status"] = "available"
+                    continue
+                if increase:
+                    taken = set(group.member_clusters)
+                    prefix = f"{gid}-{shard_id}-" if group.cluster_enabled else f"{gid}-"
+                    free = (f"{prefix}{n:03}" for n in range(1, 1000) if f"{prefix}{n:03}" not in taken)
+                    added[shard_id] = [next(free) for _ in range(targets[shard_id] - (len(members) - 1))]
+                    zones[shard_id] = _replica_zones(params, shard_id, len(members) - 1)
+                elif shard_id not in removing:  # by count: the newest replicas go
+                    removing[shard_id] = [m["cache_cluster_id"] for m in members[1:]][targets[shard_id] :]
+            new_members = [name for names in added.values() for name in names]
+            gone = [name for names in removing.values() for name in names]
+            self._create_members(group, new_members, "creating")
+            group.member_clusters = sorted([*group.member_clusters, *new_members])
+            for name in gone:
+                self.cache_clusters[name].cache_cluster_status = "deleting"
+            job = None
+            if self.data_plane is not None:
+                if increase:
+                    job = self.data_plane.add_replicas(gid, added)
+                else:
+                    job = self.data_plane.remove_replicas(gid, gone)
+
+            def apply() -> None:
+                for node_group in group.node_groups:
+                    shard_id = node_group["node_group_id"]
+                    for n, name in enumerate(added.get(shard_id, [])):
+                        member = _member(name, zones[shard_id][n] if n < len(zones[shard_id]) else AWS_ZONES[1])
+                        if not group.cluster_enabled:
+                            member["current_role"] = "replica"
+                            member["read_endpoint"] = {"address": self._read_address(group, name), "port": group.port}
+                        node_group["node_group_members"].append(member)
+                self._drop_members(group, gone)
+
+            def revert() -> None:
+                self._drop_members(group, new_members)
+
+            self._change(group, apply, job, revert)
+            return group
+
+    def _read_address(self, group: Any, name: str) -> str:
+        if self.data_plane is not None:
+            return self.data_plane.node_ip(group.replication_group_id, name)
+        domain = group.node_groups[0]["primary_endpoint_address"].split(".", 1)[1]  # master.<domain>, as moto names it
+        return f"{name}.{domain}"
 
     # --- delete -----------------------------------------------------------------------
 
@@ -290,6 +569,18 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
             return group
 
 
+def _member(name: str, zone: str) -> dict[str, Any]:
+    return {"cache_cluster_id": name, "cache_node_id": "0001", "preferred_availability_zone": zone}
+
+
+def _replica_zones(params: dict[str, Any], shard_id: str, existing_replicas: int) -> list[str]:
+    """The zones asked for the new replicas (PreferredAvailabilityZones lists the primary first)."""
+    for config in params.get("ReplicaConfiguration") or []:
+        if config.get("NodeGroupId") == shard_id:
+            return list(config.get("PreferredAvailabilityZones") or [])[1 + existing_replicas :]
+    return []
+
+
 def validate_create(kw: dict[str, Any]) -> None:
     """CreateReplicationGroup's documented constraints, with AWS's error codes."""
     group_id = kw.get("replication_group_id") or ""
@@ -304,11 +595,7 @@ def validate_create(kw: dict[str, Any]) -> None:
             raise InvalidParameterCombinationException(
                 "The AUTH token is only supported when encryption in-transit is enabled"
             )
-        if not AUTH_TOKEN.match(token):
-            raise InvalidParameterValueException(
-                "Invalid AuthToken provided. Must be 16 to 128 printable characters; the only special characters"
-                " allowed are !, &, #, $, ^, <, >, and -."
-            )
+        _validate_token(token)
     failover = bool(kw.get("automatic_failover_enabled"))
     clusters = kw.get("num_cache_clusters")
     if clusters is not None and not 1 <= clusters <= 6:
@@ -318,7 +605,7 @@ def validate_create(kw: dict[str, Any]) -> None:
             "Automatic failover requires at least 2 cache clusters (a primary and a replica)."
         )
     replicas = kw.get("replicas_per_node_group")
-    if replicas is not None and not 0 <= replicas <= 5:
+    if replicas is not None and not 0 <= replicas <= MAX_REPLICAS:
         raise InvalidParameterValueException("ReplicasPerNodeGroup must be between 0 and 5.")
     shards = kw.get("num_node_groups")
     if shards is not None and not 1 <= shards <= 500:
@@ -333,6 +620,18 @@ def validate_create(kw: dict[str, Any]) -> None:
         raise InvalidParameterValueException("SnapshotRetentionLimit must be between 0 and 35.")
     if len(kw.get("tags") or []) > 50:
         raise InvalidParameterValueException("A resource may carry at most 50 tags.")
+    engine = kw.get("engine") or "redis"
+    for config in kw.get("log_delivery_configurations") or []:
+        if config.get("Enabled") is None or _true(config.get("Enabled")):
+            _validate_log_config(engine, full_version(engine, kw.get("engine_version")), config)
+
+
+def _validate_token(token: str) -> None:
+    if not AUTH_TOKEN.match(token):
+        raise InvalidParameterValueException(
+            "Invalid AuthToken provided. Must be 16 to 128 printable characters; the only special characters"
+            " allowed are !, &, #, $, ^, <, >, and -."
+        )
 
 
 def modification_changes(group: Any, params: dict[str, Any]) -> dict[str, Any]:
@@ -358,7 +657,7 @@ def modification_changes(group: Any, params: dict[str, Any]) -> dict[str, Any]:
             changes["snapshot_retention_limit"] = retention
     failover = params.get("AutomaticFailoverEnabled")
     if failover is not None:
-        failover = str(failover).lower() == "true"
+        failover = _true(failover)
         if group.cluster_enabled and not failover:
             raise InvalidParameterCombinationException(
                 "Automatic failover cannot be disabled for Redis (cluster mode enabled) replication groups."
@@ -373,11 +672,318 @@ def modification_changes(group: Any, params: dict[str, Any]) -> dict[str, Any]:
     return changes
 
 
+def auth_token_change(group: Any, params: dict[str, Any]) -> tuple[str, list[str]] | None:
+    """ModifyReplicationGroup's AuthToken + AuthTokenUpdateStrategy: (the pending status, the tokens
+    valid afterwards), or None for no change. ROTATE keeps the previous token valid (at most two;
+    a group without a token keeps accepting no password), SET, allowed only after ROTATE and with
+    the token it added, leaves that token alone; DELETE is only for moving to RBAC."""
+    token, strategy = params.get("AuthToken"), params.get("AuthTokenUpdateStrategy")
+    if token is None and strategy is None:
+        return None
+    strategy = strategy or "ROTATE"  # AWS's default when only AuthToken is given
+    if strategy not in ("ROTATE", "SET", "DELETE"):
+        raise InvalidParameterValueException(
+            f"Invalid AuthTokenUpdateStrategy {strategy!r}: must be one of SET, ROTATE, DELETE."
+        )
+    if strategy == "DELETE":
+        if token is not None:
+            raise InvalidParameterCombinationException(
+                "AuthToken cannot be specified with AuthTokenUpdateStrategy DELETE."
+            )
+        user_groups = params.get("UserGroupIdsToAdd") or []
+        if not user_groups:
+            raise InvalidParameterCombinationException(
+                "The AUTH token can be deleted only when moving the replication group to RBAC: specify"
+                " UserGroupIdsToAdd."
+            )
+        raise UserGroupNotFound(f"User group {user_groups[0]} not found.")  # the stand-in keeps no user groups
+    if token is None:
+        raise InvalidParameterCombinationException(
+            f"AuthToken must be specified with AuthTokenUpdateStrategy {strategy}."
+        )
+    if not group.transit_encryption_enabled:
+        raise InvalidParameterCombinationException(
+            "The AUTH token is only supported when encryption in-transit is enabled"
+        )
+    if not _true(params.get("ApplyImmediately")):
+        raise InvalidParameterCombinationException("Modifying the AUTH token requires ApplyImmediately to be true.")
+    _validate_token(token)
+    tokens: list[str] = list(group.auth_tokens)
+    if strategy == "ROTATE":
+        if tokens and tokens[-1] == token:
+            return None
+        kept = [t for t in tokens if t != token] or [""]  # no token yet: no password keeps working too
+        return "ROTATING", [*kept, token][-2:]
+    if len(tokens) < 2:
+        raise InvalidParameterCombinationException(
+            "AuthTokenUpdateStrategy SET is allowed only after ROTATE: the replication group has no rotated"
+            " AUTH token to keep."
+        )
+    if token != tokens[-1]:
+        raise InvalidParameterValueException(
+            "With AuthTokenUpdateStrategy SET, AuthToken must be the token added by the last ROTATE."
+        )
+    return "SETTING", [token]
+
+
+def _log_config(request: dict[str, Any]) -> dict[str, Any]:
+    """A log delivery as DescribeReplicationGroups reports it (without its status)."""
+    destination = request.get("DestinationType")
+    details_key, _ = LOG_DESTINATIONS.get(destination or "", ("", ""))
+    details = (request.get("DestinationDetails") or {}).get(details_key) or {}
+    return {
+        "LogType": request.get("LogType"),
+        "DestinationType": destination,
+        "DestinationDetails": {details_key: dict(details)} if details_key else {},
+        "LogFormat": request.get("LogFormat"),
+    }
+
+
+def _validate_log_config(engine: str, version: str, request: dict[str, Any]) -> None:
+    log_type = request.get("LogType")
+    if log_type not in ("slow-log", "engine-log"):
+        raise InvalidParameterValueException(f"Invalid LogType {log_type!r}: must be slow-log or engine-log.")
+    minimum = LOG_DELIVERY_MIN_VERSION.get((engine, log_type))
+    if minimum is not None and _version_tuple(version)[:2] < minimum:
+        raise InvalidParameterValueException(
+            f"{log_type} log delivery is not available for this {engine} engine version."
+        )
+    destination = request.get("DestinationType")
+    if destination not in LOG_DESTINATIONS:
+        raise InvalidParameterValueException(
+            f"Invalid DestinationType {destination!r}: must be cloudwatch-logs or kinesis-firehose."
+        )
+    details_key, name_key = LOG_DESTINATIONS[destination]
+    if not ((request.get("DestinationDetails") or {}).get(details_key) or {}).get(name_key):
+        raise InvalidParameterValueException(
+            f"DestinationDetails.{details_key}.{name_key} is required for DestinationType {destination}."
+        )
+    if request.get("LogFormat") not in ("text", "json"):
+        raise InvalidParameterValueException(f"Invalid LogFormat {request.get('LogFormat')!r}: must be text or json.")
+
+
+def log_delivery_changes(group: Any, params: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """ModifyReplicationGroup's LogDeliveryConfigurations: (log type, enable|modify|disable, the new
+    delivery) for each one that changes."""
+    requests = params.get("LogDeliveryConfigurations") or []
+    changes: list[tuple[str, str, dict[str, Any]]] = []
+    seen: set[str] = set()
+    for request in requests:
+        log_type = request.get("LogType")
+        if log_type not in ("slow-log", "engine-log"):
+            raise InvalidParameterValueException(f"Invalid LogType {log_type!r}: must be slow-log or engine-log.")
+        if log_type in seen:
+            raise InvalidParameterCombinationException(f"LogDeliveryConfigurations names {log_type} more than once.")
+        seen.add(log_type)
+        existing = next((c for c in group.log_delivery_configurations if c.get("LogType") == log_type), None)
+        if request.get("Enabled") is not None and not _true(request.get("Enabled")):
+            if existing is not None:
+                changes.append((log_type, "disable", {"LogType": log_type}))
+            continue
+        _validate_log_config(group.engine, group.engine_version, request)
+        wanted = _log_config(request)
+        if existing is None:
+            changes.append((log_type, "enable", wanted))
+        elif {k: existing.get(k) for k in wanted} != wanted:
+            changes.append((log_type, "modify", wanted))
+    if changes and not _true(params.get("ApplyImmediately")):
+        raise InvalidParameterCombinationException("Modifying log delivery requires ApplyImmediately to be true.")
+    return changes
+
+
+def _log_entry(group: Any, log_type: str) -> dict[str, Any]:
+    return next(c for c in group.log_delivery_configurations if c.get("LogType") == log_type)
+
+
+def _pending_log_config(kind: str, new: dict[str, Any]) -> dict[str, Any]:
+    return {"LogType": new["LogType"]} if kind == "disable" else dict(new)
+
+
+@dataclass
+class ShardPlan:
+    keep: list[str]  # the node groups that hold the slots afterwards
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    zones: dict[str, list[str]] = field(default_factory=dict)
+
+
+def shard_plan(group: Any, params: dict[str, Any]) -> ShardPlan:
+    """What ModifyReplicationGroupShardConfiguration asks, checked as AWS checks it."""
+    count = int(params.get("NodeGroupCount") or 0)
+    remove = list(params.get("NodeGroupsToRemove") or [])
+    retain = list(params.get("NodeGroupsToRetain") or [])
+    layout = list(params.get("ReshardingConfiguration") or [])
+    current = [ng["node_group_id"] for ng in group.node_groups]
+    if count < 1:
+        raise InvalidParameterValueException(
+            "NodeGroupCount must be at least 1: to remove every shard, delete the replication group."
+        )
+    quota = 500 if _version_tuple(group.engine_version) >= (5, 0, 6) else 90
+    if count > quota:
+        raise NodeGroupsPerReplicationGroupQuotaExceeded(
+            f"A replication group can have at most {quota} node groups (shards); {count} were requested."
+        )
+    if remove and retain:
+        raise InvalidParameterCombinationException("Specify either NodeGroupsToRemove or NodeGroupsToRetain, not both.")
+    if layout and count <= len(current):
+        raise InvalidParameterCombinationException(
+            "ReshardingConfiguration can be specified only if NodeGroupCount is greater than the current number"
+            " of node groups."
+        )
+    if (remove or retain) and count >= len(current):
+        raise InvalidParameterCombinationException(
+            "NodeGroupsToRemove and NodeGroupsToRetain can be specified only if NodeGroupCount is less than the"
+            " current number of node groups."
+        )
+    if count > len(current):
+        new = count - len(current)
+        if len(layout) not in (0, new, count):
+            raise InvalidParameterValueException(
+                f"ReshardingConfiguration has {len(layout)} entries; expected one per node group ({count}) or per"
+                f" new node group ({new})."
+            )
+        free = (f"{n:04}" for n in range(1, 10000) if f"{n:04}" not in current)
+        added = [next(free) for _ in range(new)]
+        entries = layout[-new:] if layout else []
+        zones = {
+            shard_id: list(e.get("PreferredAvailabilityZones") or [])
+            for shard_id, e in zip(added, entries, strict=False)
+        }
+        return ShardPlan(current + added, added=added, zones=zones)
+    if count < len(current):
+        named = remove or retain
+        if not named:
+            raise InvalidParameterCombinationException(
+                "Either NodeGroupsToRemove or NodeGroupsToRetain is required when NodeGroupCount is less than the"
+                " current number of node groups."
+            )
+        unknown = [n for n in named if n not in current]
+        if unknown:
+            raise InvalidParameterValueException(
+                f"Node group(s) {', '.join(unknown)} not found in replication group {group.replication_group_id}."
+            )
+        if len(set(named)) != len(named):
+            raise InvalidParameterValueException("A node group is named more than once.")
+        removed = remove if remove else [n for n in current if n not in retain]
+        if len(current) - len(removed) != count:
+            which = "NodeGroupsToRemove" if remove else "NodeGroupsToRetain"
+            raise InvalidParameterValueException(
+                f"NodeGroupCount {count} does not match {which}: the replication group has {len(current)} node"
+                f" groups and would keep {len(current) - len(removed)}."
+            )
+        return ShardPlan([n for n in current if n not in removed], removed=removed)
+    if uniform({ng["node_group_id"]: parse_slots(ng.get("slots")) for ng in group.node_groups}):
+        raise InvalidReplicationGroupState("Slots in the replication group are uniformly distributed. Nothing to do.")
+    return ShardPlan(current)
+
+
+def replica_plan(group: Any, params: dict[str, Any], increase: bool) -> tuple[dict[str, int], dict[str, list[str]]]:
+    """What Increase/DecreaseReplicaCount asks, checked as AWS checks it: the replica count wanted per
+    node group, and (decrease by ReplicasToRemove) the members named to go."""
+    count = params.get("NewReplicaCount")
+    config = list(params.get("ReplicaConfiguration") or [])
+    to_remove = list(params.get("ReplicasToRemove") or [])
+    given = [
+        name
+        for name, value in [
+            ("NewReplicaCount", count),
+            ("ReplicaConfiguration", config),
+            ("ReplicasToRemove", to_remove),
+        ]
+        if value not in (None, [])
+    ]
+    allowed = (
+        "NewReplicaCount or ReplicaConfiguration"
+        if increase
+        else ("NewReplicaCount, ReplicaConfiguration or ReplicasToRemove")
+    )
+    if len(given) != 1:
+        raise InvalidParameterCombinationException(f"Specify exactly one of {allowed}.")
+    current = {ng["node_group_id"]: len(ng["node_group_members"]) - 1 for ng in group.node_groups}
+    targets: dict[str, int] = {}
+    removing: dict[str, list[str]] = {}
+    if count is not None:
+        targets = {shard_id: int(count) for shard_id in current}
+    elif config:
+        for entry in config:
+            shard_id = entry.get("NodeGroupId")
+            if shard_id not in current:
+                raise InvalidParameterValueException(
+                    f"Node group {shard_id} not found in replication group {group.replication_group_id}."
+                )
+            if shard_id in targets:
+                raise InvalidParameterCombinationException(f"ReplicaConfiguration names node group {shard_id} twice.")
+            targets[shard_id] = int(entry.get("NewReplicaCount"))
+            zones = entry.get("PreferredAvailabilityZones")
+            if zones and len(zones) != targets[shard_id] + 1:
+                raise InvalidParameterValueException(
+                    "The number of PreferredAvailabilityZones must equal NewReplicaCount plus 1 (the primary)."
+                )
+    else:
+        roles = {
+            m["cache_cluster_id"]: (ng["node_group_id"], index)
+            for ng in group.node_groups
+            for index, m in enumerate(ng["node_group_members"])
+        }
+        for name in to_remove:
+            if name not in roles:
+                raise InvalidParameterValueException(
+                    f"Cache cluster {name} is not a member of replication group {group.replication_group_id}."
+                )
+            shard_id, index = roles[name]
+            if index == 0:
+                raise InvalidParameterValueException(
+                    f"Cannot remove {name}: it is the primary of node group {shard_id}."
+                )
+            if name in removing.get(shard_id, []):
+                raise InvalidParameterValueException(f"ReplicasToRemove names {name} twice.")
+            removing.setdefault(shard_id, []).append(name)
+        targets = {shard_id: current[shard_id] - len(names) for shard_id, names in removing.items()}
+    for shard_id, target in targets.items():
+        if target > MAX_REPLICAS:
+            raise InvalidParameterValueException(f"NewReplicaCount cannot be greater than {MAX_REPLICAS}.")
+        if target < 0:
+            raise InvalidParameterValueException("NewReplicaCount cannot be negative.")
+        if increase and target < current[shard_id]:
+            raise InvalidParameterValueException(
+                f"NewReplicaCount {target} must be greater than the current number of replicas"
+                f" ({current[shard_id]}) in node group {shard_id}."
+            )
+        if not increase and target > current[shard_id]:
+            raise InvalidParameterValueException(
+                f"NewReplicaCount {target} must be less than the current number of replicas"
+                f" ({current[shard_id]}) in node group {shard_id}."
+            )
+        failover = group.automatic_failover == "enabled" or group.multi_az == "enabled"
+        if not increase and not group.cluster_enabled and failover and target < 1:
+            raise InvalidParameterValueException(
+                "Must have at least 1 replica when cluster mode is disabled with auto failover enabled."
+            )
+    if all(target == current[shard_id] for shard_id, target in targets.items()):
+        raise NoOperationFault("Requested new replica count already matches current number of replicas.")
+    return targets, removing
+
+
 # --- wiring into moto's response class (moto looks actions up on it at request time) ---------
 
 
 def _modify_replication_group(self: Any) -> Any:
     group = self.elasticache_backend.modify_group(self._get_params())
+    return moto_responses.ActionResult({"ReplicationGroup": group})
+
+
+def _modify_replication_group_shard_configuration(self: Any) -> Any:
+    group = self.elasticache_backend.reshard(self._get_params())
+    return moto_responses.ActionResult({"ReplicationGroup": group})
+
+
+def _increase_replica_count(self: Any) -> Any:
+    group = self.elasticache_backend.change_replicas(self._get_params(), increase=True)
+    return moto_responses.ActionResult({"ReplicationGroup": group})
+
+
+def _decrease_replica_count(self: Any) -> Any:
+    group = self.elasticache_backend.change_replicas(self._get_params(), increase=False)
     return moto_responses.ActionResult({"ReplicationGroup": group})
 
 
@@ -394,8 +1000,12 @@ def install(data_plane: DataPlane | None = None) -> None:
     backends = BackendDict(SandboxElastiCacheBackend, "elasticache")
     moto_models.elasticache_backends = backends
     moto_responses.elasticache_backends = backends
-    moto_responses.ElastiCacheResponse.modify_replication_group = _modify_replication_group
-    moto_responses.ElastiCacheResponse.delete_replication_group = _delete_replication_group
+    response = moto_responses.ElastiCacheResponse
+    response.modify_replication_group = _modify_replication_group
+    response.modify_replication_group_shard_configuration = _modify_replication_group_shard_configuration
+    response.increase_replica_count = _increase_replica_count
+    response.decrease_replica_count = _decrease_replica_count
+    response.delete_replication_group = _delete_replication_group
 
 
 # --- fault injection ---------------------------------------------------------------------
