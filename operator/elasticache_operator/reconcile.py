@@ -3,6 +3,7 @@ handlers turn an Outcome into a status patch, Events and a requeue."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import threading
 from collections.abc import Callable
@@ -19,17 +20,18 @@ from .core import conditions as c
 from .core import naming
 from .core.connection import connection_data
 from .core.decide import (
+    Applying,
     aws_error,
     claimed_elsewhere,
     decide,
     holding_after_failure,
     invalid_spec,
-    password_changed,
     status_fields,
 )
 from .core.desired import Identity, Placement, create_request, desired_group
+from .core.password import NONE, PasswordAction, Pending, password_action
 from .core.spec import auth_token_problem, describe_validation_error, parse_spec
-from .kube.secrets import SecretProblem, Secrets
+from .kube.secrets import ConnectionSecret, SecretProblem, Secrets
 from .settings import Settings
 
 
@@ -156,56 +158,120 @@ def _reconcile(body: dict[str, Any], deps: Deps) -> Outcome:
         return _conclude(body, invalid_spec(message), fields, deps, settings.retry_seconds)
 
     desired = desired_group(spec, identity, group_id)
+    secret_name = spec.secret_name(identity.name)
+    pending_name = naming.pending_secret_name(secret_name)
     operation = "DescribeReplicationGroups"
     try:
         observed = deps.elasticache.observe(group_id)
-        decision = decide(desired, observed, identity.uid)
-        fields = status_fields(group_id, observed, spec.secret_name(identity.name))
+        fields = status_fields(group_id, observed, secret_name)
+        now = deps.now()
+        if observed is None:
+            connection, pending, action = None, None, NONE
+        else:
+            connection = deps.secrets.read_connection(identity.namespace, secret_name, identity.uid)
+            published = connection.applied_password if connection.exists else None
+            pending = None
+            if published != password or status.get("passwordPending"):
+                pending = deps.secrets.read_pending(identity.namespace, pending_name, identity.uid)
+            action = password_action(
+                password,
+                published,
+                pending,
+                observed.auth_token_modified,
+                observed.status == "available",
+                now,
+                datetime.timedelta(seconds=settings.password_grace_seconds),
+            )
+        decision = decide(
+            desired,
+            observed,
+            identity.uid,
+            password=action,
+            applying=Applying.from_status(status),
+            generation=body["metadata"].get("generation"),
+            log_retention_applied=status.get("slowLogRetentionDays"),
+        )
+        events: list[Event] = []
         if decision.create:
             if desired.slow_log:
                 operation = "CreateLogGroup"
                 deps.logs.ensure_log_group(desired.slow_log.log_group, desired.slow_log.retention_days, desired.tags)
+                fields["slowLogRetentionDays"] = desired.slow_log.retention_days
+            # Written down first: the connection Secret must get the token AWS was created with.
+            deps.secrets.write_pending(identity.namespace, pending_name, Pending(password, "CREATE", ""), body)
+            fields["passwordPending"] = True
             operation = "CreateReplicationGroup"
             placement = Placement(settings.cache_subnet_group, tuple(settings.security_group_ids))
             description = f"RedisCluster {identity.namespace}/{identity.name} (elasticache-operator)"
             deps.elasticache.create(create_request(desired, password, placement, description))
         elif decision.plan is not None and observed is not None:
-            if decision.plan.modify:
-                operation = "ModifyReplicationGroup"
-                deps.elasticache.modify(group_id, decision.plan.modify)
-            if decision.plan.add_tags:
+            plan = decision.plan
+            if plan.log_group:
+                operation = "CreateLogGroup"
+                deps.logs.ensure_log_group(plan.log_group.log_group, plan.log_group.retention_days, desired.tags)
+                fields["slowLogRetentionDays"] = plan.log_group.retention_days
+            if decision.step is not None:
+                step = decision.step
+                if step.pending is not None:
+                    deps.secrets.write_pending(identity.namespace, pending_name, step.pending, body)
+                    fields["passwordPending"] = True
+                operation = step.operation
+                deps.elasticache.apply(group_id, step)
+                assert decision.applying is not None
+                events.append(Event("Normal", "ApplyingChange", decision.applying.message))
+            if plan.add_tags:
                 operation = "AddTagsToResource"
-                deps.elasticache.add_tags(observed.arn, decision.plan.add_tags)
-            if decision.plan.remove_tags:
+                deps.elasticache.add_tags(observed.arn, plan.add_tags)
+            if plan.remove_tags:
                 operation = "RemoveTagsFromResource"
-                deps.elasticache.remove_tags(observed.arn, decision.plan.remove_tags)
-        events: list[Event] = []
-        verdict = decision.verdict
-        if decision.write_secret and observed is not None and observed.endpoints is not None:
-            secret_name = spec.secret_name(identity.name)
-            current = deps.secrets.read_connection(identity.namespace, secret_name, identity.uid)
-            applied = current.applied_password
-            if applied is not None and applied != password:
-                verdict, password = password_changed(ref.name, ref.key, secret_name), applied
-            data = connection_data(observed.endpoints, observed.sharded, password)
-            try:
-                written = deps.secrets.apply_connection(identity.namespace, secret_name, data, body, current)
-            except SecretProblem as e:
-                return _conclude(body, invalid_spec(str(e)), fields, deps, None)
-            if written != "unchanged":
-                events.append(
-                    Event(
-                        "Normal",
-                        "ConnectionSecret",
-                        f"Secret {secret_name} {written} with host, port and password",
+                deps.elasticache.remove_tags(observed.arn, plan.remove_tags)
+        if observed is not None:
+            fields["applying"] = decision.applying.as_status() if decision.applying else None
+        if connection is not None and observed is not None and observed.endpoints is not None:
+            publish = _password_to_publish(action, connection, pending, password)
+            if decision.write_secret:
+                data = connection_data(observed.endpoints, observed.sharded, publish)
+                try:
+                    written = deps.secrets.apply_connection(identity.namespace, secret_name, data, body, connection)
+                except SecretProblem as e:
+                    return _conclude(body, invalid_spec(str(e)), fields, deps, None)
+                if written != "unchanged":
+                    said = "with the new password" if action.kind == "publish" else "with host, port and password"
+                    events.append(Event("Normal", "ConnectionSecret", f"Secret {secret_name} {written} {said}"))
+                if action.kind == "publish" and pending is not None:
+                    stamp = now.isoformat()
+                    deps.secrets.write_pending(
+                        identity.namespace, pending_name, dataclasses.replace(pending, published_at=stamp), body
                     )
-                )
-        return _conclude(body, verdict, fields, deps, None, events)
+            if action.kind == "finish":
+                deps.secrets.delete_pending(identity.namespace, pending_name)
+                fields["passwordPending"] = None
+                if pending is not None and pending.call == "SET":
+                    events.append(Event("Normal", "PasswordRotated", "The previous password no longer works"))
+        requeue = None
+        if action.until is not None:
+            requeue = min(max((action.until - now).total_seconds(), 1.0), settings.poll_seconds * 4)
+        return _conclude(body, decision.verdict, fields, deps, requeue, events)
     except AWSCallError as e:
         metrics.reconcile_errors_total.inc()
         terminal = e.kind is Kind.TERMINAL
         delay = None if terminal else settings.poll_seconds if e.kind is Kind.TRANSIENT else settings.retry_seconds
         return _conclude(body, aws_error(operation, e.code, e.message, terminal), fields, deps, delay)
+    except SecretProblem as e:
+        return _conclude(body, invalid_spec(str(e)), fields, deps, settings.retry_seconds)
+
+
+def _password_to_publish(
+    action: PasswordAction, connection: ConnectionSecret, pending: Pending | None, source: str
+) -> str:
+    """The password the connection Secret holds after this visit: always one AWS accepts."""
+    if action.kind == "publish" and action.token is not None:
+        return action.token
+    if connection.applied_password is not None:
+        return connection.applied_password
+    if pending is not None:
+        return pending.token  # the token the group was created with
+    return source  # a group created before the pending Secret existed
 
 
 def finalize(body: dict[str, Any], deps: Deps) -> Outcome:
@@ -233,7 +299,12 @@ def _finalize(body: dict[str, Any], deps: Deps) -> Outcome:
     try:
         observed = deps.elasticache.observe(group_id)
         if observed is None:
-            return Outcome(events=[Event("Normal", "Deleted", f"Replication group {group_id} is gone")])
+            events = [Event("Normal", "Deleted", f"Replication group {group_id} is gone")]
+            if policy != "Retain" and deps.logs.delete_log_group_if_owned(
+                naming.log_group_name(group_id), identity.uid
+            ):
+                events.append(Event("Normal", "Deleted", f"Slow-log group {naming.log_group_name(group_id)} deleted"))
+            return Outcome(events=events)
         if not naming.is_owned(observed.tags, identity.uid):
             return Outcome(
                 events=[

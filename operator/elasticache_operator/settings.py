@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     resync_seconds: float = Field(default=300.0, gt=0)  # drift check of settled clusters
     poll_seconds: float = Field(default=15.0, gt=0)  # while AWS works (creating, modifying, deleting)
     retry_seconds: float = Field(default=60.0, gt=0)  # after a fault or a missing Secret
+    # After a password change both passwords work this long, so clients can pick up the connection Secret.
+    password_grace_seconds: float = Field(default=600.0, ge=0)
     workers: int = Field(default=8, ge=1)  # threads for the blocking AWS and Kubernetes calls
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"

@@ -19,7 +19,11 @@ def data_dir(tmp_path_factory) -> pathlib.Path:
 
 @pytest.fixture(scope="session")
 def stack(logs_dir, data_dir):
-    with stacks.Stack.start("e2e", logs_dir, create=0.5, data_dir=data_dir) as running, running.operator():
+    # A grace period long enough for a test to see both passwords work, on a busy machine too.
+    with (
+        stacks.Stack.start("e2e", logs_dir, create=0.5, data_dir=data_dir, password_grace_seconds=20) as running,
+        running.operator(),
+    ):
         yield running
         running.finish()
 

@@ -1,9 +1,12 @@
 """RedisClusters with the statuses the operator's own core writes in each phase."""
 
+import datetime
+
 import pytest
 
 from elasticache_operator.core import conditions as c
-from elasticache_operator.core.decide import aws_error, decide, invalid_spec, password_changed
+from elasticache_operator.core.decide import aws_error, decide, invalid_spec
+from elasticache_operator.core.password import PasswordAction
 
 from ..unit.builders import desired, observed
 
@@ -50,11 +53,31 @@ PHASES = {
     ),
     "not owned": (cluster(decide(desired(), observed(tags={}), "uid-1").verdict), "Degraded", "Failed"),
     "change not supported": (
-        cluster(decide(desired(numReplicaNodes=2), observed(), "uid-1").verdict),
+        cluster(decide(desired(port=6380), observed(), "uid-1").verdict),
         "Degraded",
         "Failed",
     ),
-    "password changed": (cluster(password_changed("pw", "password", "cache-redis")), "Degraded", "Failed"),
+    "scaling": (
+        cluster(decide(desired(numReplicaNodes=2), observed(), "uid-1").verdict),
+        "Progressing",
+        "InProgress",
+    ),
+    "old password still accepted": (
+        cluster(
+            decide(
+                desired(),
+                observed(),
+                "uid-1",
+                password=PasswordAction(
+                    "wait",
+                    until=datetime.datetime(2026, 11, 23, 12, 10, tzinfo=datetime.UTC),
+                    message="the previous password is accepted until 2026-11-23T12:10:00Z so clients can switch",
+                ),
+            ).verdict
+        ),
+        "Healthy",
+        "InProgress",
+    ),
     "create failed": (
         cluster(decide(desired(), observed(status="create-failed"), "uid-1").verdict),
         "Degraded",

@@ -17,7 +17,7 @@ OPERATOR_RULES = {
     ("redis.elasticache-operator.io", "redisclusters"): {"get", "list", "watch", "patch"},
     ("redis.elasticache-operator.io", "redisclusters/status"): {"get", "patch"},
     ("redis.elasticache-operator.io", "redisclusters/finalizers"): {"update"},
-    ("", "secrets"): {"get", "create", "patch"},
+    ("", "secrets"): {"get", "create", "patch", "delete"},  # delete: the pending password Secret
     ("", "events"): {"create"},
 }
 

@@ -223,20 +223,6 @@ def test_a_group_that_is_not_ours_is_never_touched(cluster, aws, namespace):
     aws.delete_group(gid)  # the test made it by hand; it cleans it up by hand
 
 
-def test_a_changed_password_is_reported_and_the_working_one_kept(cluster, aws, namespace):
-    cluster.password_secret(namespace)
-    cluster.create(namespace, "rotating")
-    cluster.wait_ready(namespace, "rotating")
-    cluster.core.patch_namespaced_secret(
-        "redis-password", namespace, {"stringData": {"password": "a-brand-new-token-2027"}}
-    )
-    condition = cluster.wait_reason(namespace, "rotating", "ChangeNotSupported")  # found by the resync timer
-    assert "redis-password" in condition["message"] and "a-brand-new-token-2027" not in condition["message"]
-    assert cluster.secret_data(namespace, "rotating-redis")["password"] == TOKEN  # still the one AWS has
-    cluster.core.patch_namespaced_secret("redis-password", namespace, {"stringData": {"password": TOKEN}})
-    cluster.wait_ready(namespace, "rotating")
-
-
 def test_passwords_never_reach_status_events_or_logs(cluster, namespace, logs_dir):
     cluster.password_secret(namespace)
     cluster.create(namespace, "quiet")

@@ -32,7 +32,6 @@ CEL_CASES = {
     "tag keys starting with aws: or elasticache-operator.io/ are reserved": (None, {"tags": {"AWS:stack": "x"}}),
     "tag keys must be 1 to 128 characters long": (None, {"tags": {"k" * 129: "x"}}),
     "enableSharding cannot be changed after creation": ({}, SHARDED),
-    "numReplicaNodes cannot be changed once sharding is enabled": (SHARDED, {**SHARDED, "numReplicaNodes": 2}),
     "port cannot be changed after creation": ({}, {"port": 6380}),
     "engine cannot be changed after creation": ({}, {"engine": "valkey"}),
 }

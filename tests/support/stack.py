@@ -293,7 +293,12 @@ def kubernetes(logs_dir: pathlib.Path) -> Iterator[str]:
 
 @contextlib.contextmanager
 def operator(
-    kubeconfig: str, aws_endpoint: str, logs_dir: pathlib.Path, name: str = "operator", instance: str = ""
+    kubeconfig: str,
+    aws_endpoint: str,
+    logs_dir: pathlib.Path,
+    name: str = "operator",
+    instance: str = "",
+    password_grace_seconds: float = 2,
 ) -> Iterator[subprocess.Popen[bytes]]:
     """The operator as users run it: `python -m elasticache_operator`, configured by environment."""
     env = {
@@ -308,6 +313,7 @@ def operator(
         "ELASTICACHE_OPERATOR_POLL_SECONDS": "0.5",
         "ELASTICACHE_OPERATOR_RETRY_SECONDS": "1",
         "ELASTICACHE_OPERATOR_RESYNC_SECONDS": "3",
+        "ELASTICACHE_OPERATOR_PASSWORD_GRACE_SECONDS": str(password_grace_seconds),
         "ELASTICACHE_OPERATOR_AWS_MAX_ATTEMPTS": "2",
         "ELASTICACHE_OPERATOR_METRICS_PORT": str(free_port()),
         "ELASTICACHE_OPERATOR_HEALTH_PORT": str(free_port()),
@@ -323,15 +329,24 @@ def operator(
 class Stack:
     """One Kubernetes API, one ElastiCache stand-in, one operator instance: what a test suite runs on."""
 
-    def __init__(self, kubeconfig: str, aws: AWS, logs_dir: pathlib.Path, name: str) -> None:
+    def __init__(
+        self, kubeconfig: str, aws: AWS, logs_dir: pathlib.Path, name: str, password_grace_seconds: float = 2
+    ) -> None:
         self.instance = f"{name}-{uuid.uuid4().hex[:6]}"
+        self.password_grace_seconds = password_grace_seconds
         self.cluster = Cluster(kubeconfig, self.instance)
         self.aws, self.logs_dir, self.kubeconfig = aws, logs_dir, kubeconfig
 
     @classmethod
     @contextlib.contextmanager
     def start(
-        cls, name: str, logs_dir: pathlib.Path, *, create: float, data_dir: pathlib.Path | None = None
+        cls,
+        name: str,
+        logs_dir: pathlib.Path,
+        *,
+        create: float,
+        data_dir: pathlib.Path | None = None,
+        password_grace_seconds: float = 2,
     ) -> Iterator[Stack]:
         with (
             kubernetes(logs_dir) as kubeconfig,
@@ -339,10 +354,12 @@ class Stack:
                 logs_dir / "elasticache.log", create=create, modify=0.5, delete=0.5, data_dir=data_dir
             ) as api,
         ):
-            yield cls(kubeconfig, AWS(api.endpoint), logs_dir, name)
+            yield cls(kubeconfig, AWS(api.endpoint), logs_dir, name, password_grace_seconds)
 
     def operator(self, name: str = "operator") -> contextlib.AbstractContextManager[subprocess.Popen[bytes]]:
-        return operator(self.kubeconfig, self.aws.endpoint, self.logs_dir, name, self.instance)
+        return operator(
+            self.kubeconfig, self.aws.endpoint, self.logs_dir, name, self.instance, self.password_grace_seconds
+        )
 
     def finish(self) -> None:
         """With the operator still running: delete what the tests left, then check nothing is left in AWS."""

@@ -1,7 +1,7 @@
 """Test data in the shapes AWS and the spec really have."""
 
 from elasticache_operator.core.desired import Identity, desired_group
-from elasticache_operator.core.naming import ownership_tags
+from elasticache_operator.core.naming import log_group_name, ownership_tags
 from elasticache_operator.core.observed import observed_group
 from elasticache_operator.core.spec import parse_spec
 
@@ -28,13 +28,17 @@ def described_group(
     failover=False,
     retention=0,
     slow_log=True,
+    log_format="json",
+    replica_counts=None,
+    auth_token_modified=None,
     group_id=None,
 ):
     """One DescribeReplicationGroups entry as AWS returns it."""
     group_id = group_id or IDENTITY.group_id
     node_groups = []
     for shard in range(shards):
-        members = [{"CacheClusterId": f"{group_id}-{shard + 1:04}-{n + 1:03}"} for n in range(replicas + 1)]
+        count = replica_counts[shard] if replica_counts else replicas
+        members = [{"CacheClusterId": f"{group_id}-{shard + 1:04}-{n + 1:03}"} for n in range(count + 1)]
         node_group = {"NodeGroupId": f"{shard + 1:04}", "Status": "available", "NodeGroupMembers": members}
         if not sharded:
             node_group["PrimaryEndpoint"] = {"Address": f"master.{group_id}.cache.amazonaws.com", "Port": port}
@@ -51,8 +55,20 @@ def described_group(
         "MemberClusters": [m["CacheClusterId"] for g in node_groups for m in g["NodeGroupMembers"]],
         "AutomaticFailover": "enabled" if failover else "disabled",
         "SnapshotRetentionLimit": retention,
-        "LogDeliveryConfigurations": [{"LogType": "slow-log", "Status": "active"}] if slow_log else [],
+        "LogDeliveryConfigurations": [
+            {
+                "LogType": "slow-log",
+                "DestinationType": "cloudwatch-logs",
+                "DestinationDetails": {"CloudWatchLogsDetails": {"LogGroup": log_group_name(group_id)}},
+                "LogFormat": log_format,
+                "Status": "active",
+            }
+        ]
+        if slow_log
+        else [],
     }
+    if auth_token_modified:
+        group["AuthTokenLastModifiedDate"] = auth_token_modified
     if sharded:
         group["ConfigurationEndpoint"] = {"Address": f"clustercfg.{group_id}.cache.amazonaws.com", "Port": port}
     return group

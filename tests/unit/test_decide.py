@@ -1,5 +1,6 @@
 from elasticache_operator.core import conditions as c
-from elasticache_operator.core.decide import decide, holding_after_failure, status_fields
+from elasticache_operator.core.decide import Applying, decide, holding_after_failure, status_fields
+from elasticache_operator.core.password import PasswordAction, Pending
 
 from .builders import IDENTITY, desired, observed
 
@@ -16,8 +17,9 @@ def test_group_of_someone_else_is_never_touched():
 
 
 def test_available_group_is_ready_and_gets_its_secret():
-    decision = decide(desired(), observed(), "uid-1")
+    decision = decide(desired(), observed(), "uid-1", log_retention_applied=90)
     assert decision.verdict.ready == "True" and decision.write_secret and decision.plan.in_sync
+    assert decision.step is None and decision.applying is None
 
 
 def test_busy_group_is_waited_for():
@@ -31,16 +33,36 @@ def test_create_failed_is_terminal():
     assert decision.verdict.reason == c.CREATE_FAILED and decision.verdict.terminal
 
 
-def test_modification_reports_what_it_applies():
-    decision = decide(desired(instanceSize="cache.r7g.large"), observed(), "uid-1")
-    assert decision.verdict.reason == c.MODIFYING and "CacheNodeType" in decision.verdict.message
+def test_one_step_at_a_time_each_counted():
+    change = desired(numReplicaNodes=2, instanceSize="cache.r7g.large")
+    first = decide(change, observed(), "uid-1", generation=4)
+    assert first.step.operation == "IncreaseReplicaCount" and first.verdict.reason == c.MODIFYING
+    assert first.verdict.message == "Applying step 1/2: IncreaseReplicaCount 0→2"
+    assert first.applying == Applying(4, 1, 2, "IncreaseReplicaCount 0→2")
+    busy = decide(change, observed(status="modifying"), "uid-1", applying=first.applying, generation=4)
+    assert busy.step is None and busy.applying == first.applying
+    assert busy.verdict.message.startswith("Applying step 1/2: IncreaseReplicaCount 0→2")
+    second = decide(change, observed(replicas=2), "uid-1", applying=first.applying, generation=4)
+    assert (
+        second.verdict.message == "Applying step 2/2: ModifyReplicationGroup node type cache.t4g.micro→cache.r7g.large"
+    )
+    restarted = decide(change, observed(replicas=2), "uid-1", applying=first.applying, generation=5)
+    assert restarted.applying.step == 1  # a new generation counts afresh
 
 
 def test_unsupported_change_is_terminal_with_the_reason():
-    decision = decide(desired(numReplicaNodes=2), observed(), "uid-1")
+    decision = decide(desired(port=6380), observed(), "uid-1")
     assert decision.verdict.reason == c.CHANGE_NOT_SUPPORTED and decision.verdict.terminal
-    assert "numReplicaNodes 0→2" in decision.verdict.message
+    assert "port 6380" in decision.verdict.message and decision.step is None
     assert decision.write_secret  # the group still serves; the Secret stays right
+
+
+def test_a_password_change_becomes_a_rotate_step_with_its_journal():
+    action = PasswordAction("rotate", "a-new-password-1234")
+    decision = decide(desired(), observed(auth_token_modified="2026-11-01T00:00:00Z"), "uid-1", password=action)
+    assert decision.step.request["AuthTokenUpdateStrategy"] == "ROTATE"
+    assert decision.step.pending == Pending("a-new-password-1234", "ROTATE", "2026-11-01T00:00:00Z")
+    assert "a-new-password-1234" not in decision.verdict.message + decision.step.summary
 
 
 def test_holding_only_for_the_same_generation_after_a_terminal_aws_error():

@@ -3,6 +3,8 @@
 import json
 import re
 
+from elasticache_operator.core.plan import STEP_OPERATIONS
+
 from ..support.processes import ROOT
 
 POLICY = json.loads((ROOT / "docs" / "iam-policy.json").read_text())
@@ -31,7 +33,7 @@ def called_actions() -> set[str]:
         source = (aws / module).read_text()
         calls |= {f"{prefix}:{op}" for op in re.findall(r'_call\(\s*"(\w+)"', source)}
         calls |= {f"{prefix}:{op}" for op in re.findall(r'labels\("(\w+)"\)', source)}
-    return calls
+    return calls | {f"elasticache:{op}" for op in STEP_OPERATIONS}  # sent by ElastiCache.apply(step)
 
 
 def granted_actions() -> set[str]:
@@ -52,7 +54,7 @@ def test_changes_are_scoped_by_the_ownership_tag():
     for statement in POLICY["Statement"]:
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         if any(
-            a.split(":")[1].startswith(("Create", "Modify", "Delete", "Add", "Remove"))
+            a.split(":")[1].startswith(("Create", "Modify", "Delete", "Add", "Remove", "Increase", "Decrease"))
             for a in actions
             if a.startswith("elasticache:")
         ):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from .. import metrics
 from ..core.observed import ObservedGroup, observed_group
+from ..core.plan import Step
 from .errors import AWSCallError, from_boto
 
 NOT_FOUND = "ReplicationGroupNotFoundFault"
@@ -84,14 +86,18 @@ class ElastiCache:
             if e.code != "ReplicationGroupAlreadyExists":  # a create that raced ours: the next read sorts it out
                 raise
 
-    def modify(self, group_id: str, changes: dict[str, Any]) -> None:
+    def apply(self, group_id: str, step: Step) -> None:
+        """Send one planned change. A change AWS finds already made counts as made: the operator may
+        have died after sending it, before it could write that down."""
+        method = getattr(self.client, _snake(step.operation))
         try:
-            self._call(
-                "ModifyReplicationGroup", self.client.modify_replication_group, ReplicationGroupId=group_id, **changes
-            )
+            self._call(step.operation, method, ReplicationGroupId=group_id, **step.request)
         except AWSCallError as e:
-            if not (e.code == "InvalidParameterCombination" and NO_MODIFICATIONS in e.message):
-                raise
+            if e.code == "NoOperationFault" or (
+                e.code == "InvalidParameterCombination" and NO_MODIFICATIONS in e.message
+            ):
+                return
+            raise
 
     def add_tags(self, arn: str, tags: dict[str, str]) -> None:
         self._call(
@@ -115,3 +121,8 @@ class ElastiCache:
         except AWSCallError as e:
             if e.code != NOT_FOUND:
                 raise
+
+
+def _snake(operation: str) -> str:
+    """IncreaseReplicaCount → increase_replica_count, as boto3 names its methods."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", operation).lower()

@@ -10,18 +10,54 @@ from . import conditions as c
 from .desired import DesiredGroup
 from .naming import is_owned
 from .observed import ObservedGroup
-from .plan import Plan, plan_changes
+from .password import NONE, Call, PasswordAction, Pending
+from .plan import Plan, Step, auth_token_step, plan_changes
+
+
+@dataclass(frozen=True)
+class Applying:
+    """The change under way, as status records it: which step of how many, for which generation."""
+
+    generation: int | None
+    step: int  # steps sent so far
+    steps: int
+    action: str
+
+    @classmethod
+    def from_status(cls, status: dict[str, Any]) -> Applying | None:
+        raw = status.get("applying")
+        if not isinstance(raw, dict):
+            return None
+        return cls(raw.get("generation"), int(raw.get("step", 0)), int(raw.get("steps", 0)), str(raw.get("action", "")))
+
+    def as_status(self) -> dict[str, Any]:
+        return {"generation": self.generation, "step": self.step, "steps": self.steps, "action": self.action}
+
+    @property
+    def message(self) -> str:
+        return f"Applying step {self.step}/{self.steps}: {self.action}"
 
 
 @dataclass(frozen=True)
 class Decision:
     verdict: c.Verdict
     create: bool = False
-    plan: Plan | None = None  # changes to send now (the group is available)
+    plan: Plan | None = None  # what differs (the group is available)
+    step: Step | None = None  # the one AWS change to send on this visit
+    applying: Applying | None = None  # status.applying after this visit (None: nothing under way)
     write_secret: bool = False
 
 
-def decide(desired: DesiredGroup, observed: ObservedGroup | None, uid: str) -> Decision:
+def decide(
+    desired: DesiredGroup,
+    observed: ObservedGroup | None,
+    uid: str,
+    *,
+    password: PasswordAction = NONE,
+    applying: Applying | None = None,
+    generation: int | None = None,
+    log_retention_applied: int | None = None,
+) -> Decision:
     if observed is None:
         return Decision(
             c.Verdict("False", c.CREATING, f"Creating replication group {desired.group_id}", progressing=True),
@@ -39,33 +75,33 @@ def decide(desired: DesiredGroup, observed: ObservedGroup | None, uid: str) -> D
         )
     verdict = c.verdict_for_aws_status(observed.status)
     if observed.status != "available":
-        return Decision(verdict, write_secret=verdict.ready == "True")
-    plan = plan_changes(desired, observed)
-    if plan.modify:
-        changed = ", ".join(k for k in plan.modify if k != "ApplyImmediately")
-        verdict = c.Verdict("False", c.MODIFYING, f"Applying {changed}", progressing=True)
+        if observed.status == "modifying" and applying is not None:
+            verdict = c.Verdict(
+                "False", c.MODIFYING, applying.message + " (ElastiCache is applying it)", progressing=True
+            )
+        return Decision(verdict, applying=applying, write_secret=verdict.ready == "True")
+    auth_step = None
+    if password.kind in ("rotate", "set") and password.token is not None:
+        call: Call = "ROTATE" if password.kind == "rotate" else "SET"
+        auth_step = auth_token_step(Pending(password.token, call, observed.auth_token_modified))
+    plan = plan_changes(desired, observed, auth_step, log_retention_applied)
+    step, now_applying = None, None
+    if plan.steps:
+        done = applying.step if applying is not None and applying.generation == generation else 0
+        step = plan.steps[0]
+        now_applying = Applying(generation, done + 1, done + len(plan.steps), step.summary)
+        verdict = c.Verdict("False", c.MODIFYING, now_applying.message, progressing=True)
+    elif password.kind == "wait" and password.message:
+        verdict = c.Verdict("True", c.AVAILABLE, f"Available; {password.message}", progressing=True)
     if plan.unsupported:
         verdict = c.Verdict(
             "False",
             c.CHANGE_NOT_SUPPORTED,
-            "; ".join(plan.unsupported) + ". Revert the change, or recreate the RedisCluster",
-            terminal=not plan.modify,
-            progressing=bool(plan.modify),
+            "; ".join(plan.unsupported),
+            terminal=not plan.steps,
+            progressing=bool(plan.steps),
         )
-    return Decision(verdict, plan=plan, write_secret=True)
-
-
-def password_changed(secret_name: str, key: str, connection_secret: str) -> c.Verdict:
-    """The source password differs from the one the group was created with; until rotation
-    is supported the connection Secret keeps the working one."""
-    return c.Verdict(
-        "False",
-        c.CHANGE_NOT_SUPPORTED,
-        f"The password in Secret {secret_name} key {key!r} changed, but changing the AuthToken of an existing"
-        f" group is not supported yet; {connection_secret} keeps the password the group has."
-        " Restore the previous password",
-        terminal=True,
-    )
+    return Decision(verdict, plan=plan, step=step, applying=now_applying, write_secret=True)
 
 
 def claimed_elsewhere(status: dict[str, Any], instance: str) -> c.Verdict | None:

@@ -32,6 +32,11 @@ def final_snapshot_name(group_id: str, deletion_timestamp: str) -> str:
     return f"{group_id}-final-{stamp}"
 
 
+def pending_secret_name(connection_secret: str) -> str:
+    """Beside the connection Secret: the token on its way to AWS (core/password.py)."""
+    return f"{connection_secret[:245]}-pending"
+
+
 def log_group_name(group_id: str) -> str:
     return f"/elasticache/{group_id}/slow-log"
 

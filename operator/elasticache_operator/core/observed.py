@@ -14,6 +14,15 @@ class Endpoints:
 
 
 @dataclass(frozen=True)
+class SlowLogDelivery:
+    """The slow-log delivery AWS reports: where to, in which format, and how far it got."""
+
+    log_group: str
+    format: str
+    status: str  # enabling, active, modifying, disabling, error
+
+
+@dataclass(frozen=True)
 class ObservedGroup:
     group_id: str
     arn: str
@@ -27,10 +36,17 @@ class ObservedGroup:
     replicas_per_shard: int
     automatic_failover: bool
     snapshot_retention_days: int
-    slow_log_enabled: bool
+    slow_log: SlowLogDelivery | None
     endpoints: Endpoints | None
     member_clusters: tuple[str, ...] = ()
     tags: dict[str, str] = field(default_factory=dict)
+    shard_ids: tuple[str, ...] = ()  # NodeGroupIds, as AWS lists them
+    replica_counts: tuple[int, ...] = ()  # per shard; uneven only while a change is under way or was cut short
+    auth_token_modified: str = ""  # AuthTokenLastModifiedDate: moves when a ROTATE or SET has been applied
+
+    @property
+    def slow_log_enabled(self) -> bool:
+        return self.slow_log is not None
 
 
 def observed_group(group: dict[str, Any], engine_version: str | None, tags: dict[str, str]) -> ObservedGroup:
@@ -39,10 +55,10 @@ def observed_group(group: dict[str, Any], engine_version: str | None, tags: dict
     node_groups = group.get("NodeGroups") or []
     sharded = bool(group.get("ClusterEnabled"))
     members = group.get("MemberClusters") or []
-    if node_groups and node_groups[0].get("NodeGroupMembers"):
-        replicas = len(node_groups[0]["NodeGroupMembers"]) - 1
+    if node_groups and all(g.get("NodeGroupMembers") for g in node_groups):
+        counts = tuple(len(g["NodeGroupMembers"]) - 1 for g in node_groups)
     else:
-        replicas = max(len(members) // max(len(node_groups), 1) - 1, 0)
+        counts = (max(len(members) // max(len(node_groups), 1) - 1, 0),) * max(len(node_groups), 1)
     return ObservedGroup(
         group_id=group["ReplicationGroupId"],
         arn=group.get("ARN", ""),
@@ -53,17 +69,25 @@ def observed_group(group: dict[str, Any], engine_version: str | None, tags: dict
         port=_port(group, node_groups, sharded),
         sharded=sharded,
         num_shards=len(node_groups) or 1,
-        replicas_per_shard=replicas,
+        replicas_per_shard=counts[0],
         automatic_failover=group.get("AutomaticFailover") in ("enabled", "enabling"),
         snapshot_retention_days=int(group.get("SnapshotRetentionLimit") or 0),
-        slow_log_enabled=any(
-            c.get("LogType") == "slow-log" and c.get("Status") not in ("disabling", "error")
-            for c in group.get("LogDeliveryConfigurations") or []
-        ),
+        slow_log=_slow_log(group),
         endpoints=_endpoints(group, node_groups, sharded),
         member_clusters=tuple(members),
         tags=dict(tags),
+        shard_ids=tuple(str(g.get("NodeGroupId", "")) for g in node_groups),
+        replica_counts=counts,
+        auth_token_modified=str(group.get("AuthTokenLastModifiedDate") or ""),
     )
+
+
+def _slow_log(group: dict[str, Any]) -> SlowLogDelivery | None:
+    for config in group.get("LogDeliveryConfigurations") or []:
+        if config.get("LogType") == "slow-log" and config.get("Status") not in ("disabling", "disabled", "error"):
+            details = (config.get("DestinationDetails") or {}).get("CloudWatchLogsDetails") or {}
+            return SlowLogDelivery(details.get("LogGroup", ""), config.get("LogFormat", ""), config.get("Status", ""))
+    return None
 
 
 def _port(group: dict[str, Any], node_groups: list[dict[str, Any]], sharded: bool) -> int | None:

@@ -1,26 +1,53 @@
-"""Desired vs observed → what to change in AWS, and what cannot be changed in place."""
+"""Desired vs observed → the changes to make in AWS, as ordered steps, and what cannot change in place.
+
+Several changes at once go in a safe order, one AWS change in flight per group (the order
+Terraform's provider uses, so capacity never drops while it is needed):
+
+1. shards out; 2. replicas up; 3. node type, engine version, settings, slow-log delivery;
+4. AuthToken; 5. replicas down; 6. shards in.
+
+Automatic failover is switched off in 3, before 5 removes the last replica of a non-sharded group.
+The shell sends `steps[0]` when the group is available and comes back for the rest.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from .desired import DesiredGroup
+from .desired import DesiredGroup, SlowLog, slow_log_delivery
 from .observed import ObservedGroup
+from .password import Pending
 
 AWS_RESERVED_TAG_PREFIX = "aws:"
+# Every AWS action a step can be (the IAM policy must grant each).
+STEP_OPERATIONS = (
+    "ModifyReplicationGroupShardConfiguration",
+    "IncreaseReplicaCount",
+    "ModifyReplicationGroup",
+    "DecreaseReplicaCount",
+)
+
+
+@dataclass(frozen=True)
+class Step:
+    operation: str  # the AWS action
+    request: dict[str, Any]  # its parameters besides ReplicationGroupId (an AuthToken, never to be logged)
+    summary: str  # for users: "IncreaseReplicaCount 1→2"
+    pending: Pending | None = None  # written down before the call (AuthToken changes)
 
 
 @dataclass(frozen=True)
 class Plan:
-    modify: dict[str, Any]  # ModifyReplicationGroup kwargs besides the id; empty: nothing to modify
+    steps: tuple[Step, ...]
     add_tags: dict[str, str]
     remove_tags: tuple[str, ...]
     unsupported: tuple[str, ...]  # differences the operator will not apply, each a sentence for users
+    log_group: SlowLog | None = None  # create the log group, or set its retention, before anything else
 
     @property
     def in_sync(self) -> bool:
-        return not (self.modify or self.add_tags or self.remove_tags or self.unsupported)
+        return not (self.steps or self.add_tags or self.remove_tags or self.unsupported or self.log_group)
 
 
 def version_tuple(version: str) -> tuple[int, ...]:
@@ -33,50 +60,168 @@ def version_satisfies(observed: str, desired: str) -> bool:
     return version_tuple(observed)[: len(want)] == want
 
 
-def plan_changes(desired: DesiredGroup, observed: ObservedGroup) -> Plan:
+def plan_changes(
+    desired: DesiredGroup,
+    observed: ObservedGroup,
+    auth_step: Step | None = None,
+    log_retention_applied: int | None = None,
+) -> Plan:
+    """`auth_step`: the ROTATE or SET the password module asks for; `log_retention_applied`: the
+    slow-log retention last set in CloudWatch (from status), None if never."""
     unsupported = _unsupported(desired, observed)
-    modify: dict[str, Any] = {}
-    if desired.node_type != observed.node_type:
-        modify["CacheNodeType"] = desired.node_type
-    if observed.engine_version and not version_satisfies(observed.engine_version, desired.engine_version):
-        if version_tuple(desired.engine_version) > version_tuple(observed.engine_version):
-            modify["EngineVersion"] = desired.engine_version
-        else:
-            unsupported.append(
-                f"engineVersion {desired.engine_version} is a downgrade from {observed.engine_version};"
-                " ElastiCache only upgrades"
-            )
-    if desired.snapshot_retention_days != observed.snapshot_retention_days:
-        modify["SnapshotRetentionLimit"] = desired.snapshot_retention_days
-    if desired.automatic_failover != observed.automatic_failover:
-        modify["AutomaticFailoverEnabled"] = desired.automatic_failover
-    if modify:
-        modify["ApplyImmediately"] = True
     add = {k: v for k, v in desired.tags.items() if observed.tags.get(k) != v}
     remove = tuple(
         sorted(k for k in observed.tags if k not in desired.tags and not k.startswith(AWS_RESERVED_TAG_PREFIX))
     )
-    return Plan(modify=modify, add_tags=add, remove_tags=remove, unsupported=tuple(unsupported))
+    if desired.sharded != observed.sharded:
+        return Plan((), add, remove, tuple(unsupported))
+    steps: list[Step] = []
+    steps += _shards_out(desired, observed)
+    steps += _replicas_up(desired, observed)
+    steps += _modify(desired, observed, unsupported)
+    steps += [auth_step] if auth_step else []
+    steps += _replicas_down(desired, observed)
+    steps += _shards_in(desired, observed)
+    log_group = None
+    if desired.slow_log and (log_retention_applied != desired.slow_log.retention_days or not observed.slow_log_enabled):
+        log_group = desired.slow_log
+    return Plan(tuple(steps), add, remove, tuple(unsupported), log_group)
+
+
+def _shards_out(desired: DesiredGroup, observed: ObservedGroup) -> list[Step]:
+    if not desired.sharded or desired.num_shards <= observed.num_shards:
+        return []
+    return [
+        Step(
+            "ModifyReplicationGroupShardConfiguration",
+            {"NodeGroupCount": desired.num_shards, "ApplyImmediately": True},
+            f"ModifyReplicationGroupShardConfiguration {observed.num_shards}→{desired.num_shards} shards",
+        )
+    ]
+
+
+def _shards_in(desired: DesiredGroup, observed: ObservedGroup) -> list[Step]:
+    if not desired.sharded or desired.num_shards >= observed.num_shards:
+        return []
+    surplus = observed.num_shards - desired.num_shards
+    highest_first = sorted(observed.shard_ids, key=lambda i: (len(i), i), reverse=True)
+    return [
+        Step(
+            "ModifyReplicationGroupShardConfiguration",
+            {
+                "NodeGroupCount": desired.num_shards,
+                "NodeGroupsToRemove": highest_first[:surplus],
+                "ApplyImmediately": True,
+            },
+            f"ModifyReplicationGroupShardConfiguration {observed.num_shards}→{desired.num_shards} shards",
+        )
+    ]
+
+
+def _replicas(observed: ObservedGroup) -> tuple[int, ...]:
+    return observed.replica_counts or (observed.replicas_per_shard,)
+
+
+def _replicas_up(desired: DesiredGroup, observed: ObservedGroup) -> list[Step]:
+    short = [i for i, count in enumerate(_replicas(observed)) if count < desired.replicas_per_shard]
+    return [_replica_step("IncreaseReplicaCount", observed, short, desired.replicas_per_shard)] if short else []
+
+
+def _replicas_down(desired: DesiredGroup, observed: ObservedGroup) -> list[Step]:
+    over = [i for i, count in enumerate(_replicas(observed)) if count > desired.replicas_per_shard]
+    return [_replica_step("DecreaseReplicaCount", observed, over, desired.replicas_per_shard)] if over else []
+
+
+def _replica_step(operation: str, observed: ObservedGroup, shards: list[int], want: int) -> Step:
+    """NewReplicaCount for all shards when they are even; else only the shards that differ, by
+    ReplicaConfiguration (AWS refuses an increase for all when some shard already has more)."""
+    counts = _replicas(observed)
+    have = counts[shards[0]]
+    if len(set(counts)) == 1 or len(observed.shard_ids) != len(counts):
+        return Step(operation, {"NewReplicaCount": want, "ApplyImmediately": True}, f"{operation} {have}→{want}")
+    configuration = [{"NodeGroupId": observed.shard_ids[i], "NewReplicaCount": want} for i in shards]
+    said = ", ".join(f"shard {observed.shard_ids[i]} {counts[i]}→{want}" for i in shards)
+    return Step(operation, {"ReplicaConfiguration": configuration, "ApplyImmediately": True}, f"{operation} {said}")
+
+
+def _modify(desired: DesiredGroup, observed: ObservedGroup, unsupported: list[str]) -> list[Step]:
+    """Node type, engine version, settings and slow-log delivery: each its own ModifyReplicationGroup."""
+    steps = []
+    if desired.node_type != observed.node_type:
+        steps.append(
+            _modify_step({"CacheNodeType": desired.node_type}, f"node type {observed.node_type}→{desired.node_type}")
+        )
+    if observed.engine_version and not version_satisfies(observed.engine_version, desired.engine_version):
+        if version_tuple(desired.engine_version) > version_tuple(observed.engine_version):
+            steps.append(
+                _modify_step(
+                    {"EngineVersion": desired.engine_version},
+                    f"engine version {observed.engine_version}→{desired.engine_version}",
+                )
+            )
+        else:
+            unsupported.append(
+                f"engineVersion {desired.engine_version} is a downgrade from {observed.engine_version}, and"
+                " ElastiCache only upgrades: set engineVersion back, or restore a snapshot into a new RedisCluster"
+            )
+    settings: dict[str, Any] = {}
+    said = []
+    if desired.snapshot_retention_days != observed.snapshot_retention_days:
+        settings["SnapshotRetentionLimit"] = desired.snapshot_retention_days
+        said.append(f"backup retention {observed.snapshot_retention_days}→{desired.snapshot_retention_days} days")
+    if desired.automatic_failover != observed.automatic_failover:
+        settings["AutomaticFailoverEnabled"] = desired.automatic_failover
+        said.append(f"automatic failover {'on' if desired.automatic_failover else 'off'}")
+    if settings:
+        steps.append(_modify_step(settings, ", ".join(said)))
+    steps += _slow_log(desired, observed)
+    return steps
+
+
+def _slow_log(desired: DesiredGroup, observed: ObservedGroup) -> list[Step]:
+    want, have = desired.slow_log, observed.slow_log
+    if want is None and have is not None:
+        return [
+            _modify_step({"LogDeliveryConfigurations": [{"LogType": "slow-log", "Enabled": False}]}, "slow log off")
+        ]
+    if want is None or (have and (have.log_group, have.format) == (want.log_group, want.format)):
+        return []
+    delivery = {**slow_log_delivery(want), "Enabled": True}
+    said = f"slow log {have.format}→{want.format}" if have else f"slow log on ({want.format})"
+    return [_modify_step({"LogDeliveryConfigurations": [delivery]}, said)]
+
+
+def _modify_step(changes: dict[str, Any], said: str) -> Step:
+    return Step("ModifyReplicationGroup", {**changes, "ApplyImmediately": True}, f"ModifyReplicationGroup {said}")
+
+
+def auth_token_step(pending: Pending) -> Step:
+    strategy = "ROTATE" if pending.call == "ROTATE" else "SET"
+    return Step(
+        "ModifyReplicationGroup",
+        {"AuthToken": pending.token, "AuthTokenUpdateStrategy": strategy, "ApplyImmediately": True},
+        f"ModifyReplicationGroup AuthToken {strategy}",
+        pending,
+    )
 
 
 def _unsupported(desired: DesiredGroup, observed: ObservedGroup) -> list[str]:
+    """What only a new RedisCluster can change, each with what to do instead."""
     problems = []
     if desired.sharded != observed.sharded:
         problems.append(
             f"enableSharding is {str(desired.sharded).lower()} but the group was created with"
-            f" {str(observed.sharded).lower()}; sharding is fixed at creation"
+            f" {str(observed.sharded).lower()}, and sharding is fixed at creation: set it back, or create a new"
+            " RedisCluster and move the data (e.g. restore a snapshot)"
         )
-        return problems
     if desired.engine != observed.engine:
-        problems.append(f"engine {desired.engine} differs from the group's {observed.engine}")
-    if observed.port is not None and desired.port != observed.port:
-        problems.append(f"port {desired.port} differs from the group's {observed.port}; port is fixed at creation")
-    if desired.sharded and desired.num_shards != observed.num_shards:
-        problems.append(f"numShards {observed.num_shards}→{desired.num_shards} is not applied in place yet")
-    if desired.replicas_per_shard != observed.replicas_per_shard:
         problems.append(
-            f"numReplicaNodes {observed.replicas_per_shard}→{desired.replicas_per_shard} is not applied in place yet"
+            f"engine {desired.engine} differs from the group's {observed.engine}, and the engine is fixed at"
+            " creation: set it back, or create a new RedisCluster"
         )
-    if (desired.slow_log is not None) != observed.slow_log_enabled:
-        problems.append("turning slow-log delivery on or off is not applied in place yet")
+    if observed.port is not None and desired.port != observed.port:
+        problems.append(
+            f"port {desired.port} differs from the group's {observed.port}, and the port is fixed at creation:"
+            " set it back, or create a new RedisCluster on the new port"
+        )
     return problems

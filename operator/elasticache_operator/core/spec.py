@@ -108,8 +108,6 @@ def transition_problems(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     problems = []
     if old.get("enableSharding", False) != new.get("enableSharding", False):
         problems.append("enableSharding cannot be changed after creation")
-    if old.get("enableSharding", False) and old.get("numReplicaNodes", 0) != new.get("numReplicaNodes", 0):
-        problems.append("numReplicaNodes cannot be changed once sharding is enabled")
     if old.get("port", 6379) != new.get("port", 6379):
         problems.append("port cannot be changed after creation")
     if old.get("engine", "redis") != new.get("engine", "redis"):

@@ -9,7 +9,10 @@ from typing import Any
 from kubernetes.client import CoreV1Api, V1ObjectMeta, V1OwnerReference, V1Secret
 from kubernetes.client.exceptions import ApiException
 
+from ..core.password import Call, Pending
+
 MANAGED_BY = {"app.kubernetes.io/managed-by": "elasticache-operator"}
+PENDING_ANNOTATION = "redis.elasticache-operator.io/"  # prefix of the pending Secret's bookkeeping
 
 
 class SecretProblem(Exception):
@@ -53,17 +56,9 @@ class Secrets:
     ) -> str:
         """Create or update the Secret; 'created', 'updated' or 'unchanged'. Never takes over
         a Secret that belongs to something else."""
-        encoded: dict[str, bytes | str] = {k: base64.b64encode(v.encode()).decode() for k, v in data.items()}
+        encoded = _encode(data)
         if not current.exists:
-            owner_ref = V1OwnerReference(
-                api_version=owner["apiVersion"],
-                kind=owner["kind"],
-                name=owner["metadata"]["name"],
-                uid=owner["metadata"]["uid"],
-                controller=True,
-                block_owner_deletion=True,
-            )
-            meta = V1ObjectMeta(name=name, namespace=namespace, labels=MANAGED_BY, owner_references=[owner_ref])
+            meta = _owned(name, namespace, owner)
             self.api.create_namespaced_secret(
                 namespace, V1Secret(api_version="v1", kind="Secret", type="Opaque", data=encoded, metadata=meta)
             )
@@ -79,6 +74,79 @@ class Secrets:
             name, namespace, {"metadata": {"resourceVersion": current.resource_version}, "data": encoded}
         )
         return "updated"
+
+    def read_pending(self, namespace: str, name: str, owner_uid: str) -> Pending | None:
+        """The pending Secret (core/password.py): a token on its way to AWS, or None."""
+        try:
+            secret = self.api.read_namespaced_secret(name, namespace)
+        except ApiException as e:
+            if e.status == 404:
+                return None
+            raise
+        meta = secret.metadata or V1ObjectMeta()
+        if not any(r.uid == owner_uid for r in meta.owner_references or []):
+            raise SecretProblem(
+                f"Secret {name} already exists and does not belong to this RedisCluster; the operator needs that"
+                " name while it changes the password: rename or delete that Secret"
+            )
+        notes = meta.annotations or {}
+        call: Call = (
+            "SET"
+            if notes.get(PENDING_ANNOTATION + "call") == "SET"
+            else ("CREATE" if notes.get(PENDING_ANNOTATION + "call") == "CREATE" else "ROTATE")
+        )
+        return Pending(
+            token=base64.b64decode((secret.data or {}).get("password", "")).decode("utf-8"),
+            call=call,
+            modified_before=notes.get(PENDING_ANNOTATION + "auth-token-modified-before", ""),
+            published_at=notes.get(PENDING_ANNOTATION + "published-at") or None,
+        )
+
+    def write_pending(self, namespace: str, name: str, pending: Pending, owner: dict[str, Any]) -> None:
+        """Create or replace the pending Secret; it is written before the AWS call it records."""
+        notes = {
+            PENDING_ANNOTATION + "call": pending.call,
+            PENDING_ANNOTATION + "auth-token-modified-before": pending.modified_before,
+        }
+        if pending.published_at:
+            notes[PENDING_ANNOTATION + "published-at"] = pending.published_at
+        meta = _owned(name, namespace, owner, notes)
+        body = V1Secret(
+            api_version="v1", kind="Secret", type="Opaque", data=_encode({"password": pending.token}), metadata=meta
+        )
+        try:
+            self.api.create_namespaced_secret(namespace, body)
+        except ApiException as e:
+            if e.status != 409:
+                raise
+            notes.setdefault(PENDING_ANNOTATION + "published-at", None)  # type: ignore[arg-type]
+            self.api.patch_namespaced_secret(name, namespace, {"metadata": {"annotations": notes}, "data": body.data})
+
+    def delete_pending(self, namespace: str, name: str) -> None:
+        try:
+            self.api.delete_namespaced_secret(name, namespace)
+        except ApiException as e:
+            if e.status != 404:
+                raise
+
+
+def _encode(data: dict[str, str]) -> dict[str, bytes | str]:
+    return {k: base64.b64encode(v.encode()).decode() for k, v in data.items()}
+
+
+def _owned(name: str, namespace: str, owner: dict[str, Any], annotations: dict[str, str] | None = None) -> V1ObjectMeta:
+    """Metadata of a Secret the RedisCluster owns: Kubernetes deletes it with the RedisCluster."""
+    owner_ref = V1OwnerReference(
+        api_version=owner["apiVersion"],
+        kind=owner["kind"],
+        name=owner["metadata"]["name"],
+        uid=owner["metadata"]["uid"],
+        controller=True,
+        block_owner_deletion=True,
+    )
+    return V1ObjectMeta(
+        name=name, namespace=namespace, labels=MANAGED_BY, annotations=annotations, owner_references=[owner_ref]
+    )
 
 
 @dataclass(frozen=True)
