@@ -4,40 +4,81 @@ moto 5.2.5 makes every group `available` at once, leaves deleted groups `deletin
 ignores NumCacheClusters, EngineVersion on modify and FinalSnapshotIdentifier, checks no
 state and validates nothing, lists no member clusters, and lacks the day-2 actions
 (ModifyReplicationGroupShardConfiguration, Increase/DecreaseReplicaCount, AuthToken rotation,
-log delivery changes). The backend subclass here closes those gaps following AWS's documented
-behaviour (botocore's model has the limits and error codes); a WSGI layer in front injects faults
-(throttling, 5xx, latency) for tests. Clients reach it over HTTP through AWS_ENDPOINT_URL, as they
-would reach AWS.
+log delivery changes), DescribeEvents, and ElastiCache's resources in the Resource Groups Tagging
+API. The backend subclass here closes those gaps following AWS's documented behaviour (botocore's
+model has the limits and error codes); a WSGI layer in front injects faults for tests. Clients
+reach it over HTTP through AWS_ENDPOINT_URL, as they would reach AWS.
 
 Every change needs an `available` group, turns it `modifying`, and makes it `available` again
 after Timings.modify_seconds and, with a data plane, once the servers reflect the change.
+
+Observing a whole account in a few calls:
+
+- DescribeReplicationGroups and DescribeCacheClusters without an id list everything, sorted by id,
+  MaxRecords 20–100 (default 100) with a Marker; DescribeCacheClusters takes ShowCacheNodeInfo (the
+  nodes with their endpoints and zones) and ShowCacheClustersNotInReplicationGroups. A Marker says
+  where the last page ended, so groups created or deleted between pages never fail a listing nor
+  repeat an item (paging.py).
+- DescribeEvents: what happened to every group and cache cluster, newest first, with SourceType,
+  SourceIdentifier, StartTime/EndTime or Duration (minutes, default 60, at most 14 days), MaxRecords
+  20–100 and a Marker (elasticache_events.py, which says which messages are AWS's own wording).
+- The Resource Groups Tagging API's GetResources, with ElastiCache's resources typed as in their ARNs
+  (`elasticache:replicationgroup`, `elasticache:cluster`, ...), tag and type filters, and paging
+  (tagging_api.py). Tags follow AWS: a group's tags (at creation, AddTagsToResource,
+  RemoveTagsFromResource) reach its member clusters, and go with the resource when it is deleted.
+
+Faults (faults.py): `POST /_sandbox/faults` with a JSON fault, `DELETE` to clear them all (held
+requests are let go at once); `GET /_sandbox/requests` counts the calls served per action.
+
+- `{"operation": "CreateReplicationGroup", "code": "Throttling", "status": 400, "count": 3}`: the
+  next 3 such calls fail with that error (`"operation": "*"` for every action, the tagging API's
+  included, whose errors come back as JSON; `"count": -1` for no limit).
+- `"rate": 0.5` fails about half of the matching calls, each drawn at random; `"seed": 7` makes the
+  draws repeatable (`count` then limits the failures, not the calls seen). A throttling storm:
+  `{"operation": "*", "code": "Throttling", "status": 400, "rate": 0.5, "count": -1, "seed": 7}`.
+- `"delay_seconds": 2`: latency before the answer (with `"code": ""`, the call then succeeds).
+- `"code": "", "timeout_seconds": 30`: the server holds the call 30 s, then hangs up without an
+  answer, so a client whose read timeout is shorter sees it time out; `"applied": true` carries the
+  call out first, so only its answer is lost (a create that went through though the client gave up).
+- `"code": "", "outcome": "create-failed"`: the call succeeds and the group it creates fails to come up.
 """
 
 from __future__ import annotations
 
-import io
-import json
 import re
 import threading
 import time
-import urllib.parse
-from collections.abc import Callable, Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
+import moto.elasticache as moto_elasticache
 from moto.core.base_backend import BackendDict
+from moto.core.resource_tagging import TaggedResource
 from moto.core.utils import utcnow
 from moto.elasticache import models as moto_models
 from moto.elasticache import responses as moto_responses
+from moto.elasticache import urls as moto_elasticache_urls
 from moto.elasticache.exceptions import (
+    CacheClusterNotFound,
     ElastiCacheException,
+    InvalidARNFault,
     InvalidParameterCombinationException,
     InvalidParameterValueException,
     ReplicationGroupNotFound,
     SnapshotAlreadyExists,
 )
+from moto.resourcegroupstaggingapi import responses as tagging_responses
 
+from . import tagging_api
 from .data_plane import DataPlane, Job, even_slots, format_slots, parse_slots, redis_server, reshard_moves, uniform
+from .elasticache_events import CACHE_CLUSTER, REPLICATION_GROUP, EventLog, Messages
+from .faults import CREATE_OUTCOMES, Fault, FaultInjector
+from .paging import max_records, page_by_key
+
+__all__ = ["CREATE_OUTCOMES", "Fault", "FaultInjector", "SandboxElastiCacheBackend", "install", "make_app", "serve"]
 
 GROUP_ID = re.compile(r"^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{0,39}(?<!-)$")
 AUTH_TOKEN = re.compile(r"^[A-Za-z0-9!&#$^<>-]{16,128}$")
@@ -74,6 +115,10 @@ class NoOperationFault(ElastiCacheException):
 
 class UserGroupNotFound(ElastiCacheException):
     code = "UserGroupNotFound"
+
+
+class TagQuotaPerResourceExceeded(ElastiCacheException):
+    code = "TagQuotaPerResourceExceeded"
 
 
 @dataclass
@@ -122,6 +167,15 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
         super().__init__(region_name, account_id)
         self.transitions: dict[str, Transition] = {}
         self.lock = threading.RLock()
+        self.events = EventLog()
+        self.ever_tagged: set[str] = set()  # GetResources lists resources tagged now or once
+
+    @property
+    def _url_module(self) -> Any:  # moto's server routes by the backend's urls module: ElastiCache's
+        return moto_elasticache_urls
+
+    def _event(self, source_type: str, source_id: str, message: str | Callable[[datetime], str]) -> None:
+        self.events.record(source_type, source_id, message)
 
     # --- the state machine ------------------------------------------------------------
 
@@ -139,8 +193,12 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
                 if transition.due > now or not transition.ready():
                     continue
                 del self.transitions[group_id]
+                previous = group.status
                 transition.apply()
                 if transition.status is None:
+                    self._record_deleted(group)
+                    members = [self.cache_clusters[m] for m in group.member_clusters if m in self.cache_clusters]
+                    self._forget([group.arn, *(cluster.arn for cluster in members)])
                     for member in group.member_clusters:
                         self.cache_clusters.pop(member, None)
                     del self.replication_groups[group_id]
@@ -149,6 +207,124 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
                 else:
                     status = transition.status() if callable(transition.status) else transition.status
                     self._set_status(group, status)
+                    if previous == "creating":
+                        self._record_created(group, status)
+
+    # --- events: what AWS records on its own transitions ------------------------------------
+
+    @staticmethod
+    def _zones(group: Any) -> dict[str, str]:
+        return {
+            m["cache_cluster_id"]: m.get("preferred_availability_zone") or AWS_ZONES[0]
+            for node_group in group.node_groups
+            for m in node_group["node_group_members"]
+        }
+
+    def _record_members_created(self, group: Any, names: Iterable[str]) -> None:
+        """The nodes are up: each has its zone, and AWS records its creation."""
+        zones = self._zones(group)
+        for name in names:
+            cluster = self.cache_clusters.get(name)
+            if cluster is not None and not cluster.preferred_availability_zone:
+                cluster.preferred_availability_zone = zones.get(name, AWS_ZONES[0])
+            self._event(CACHE_CLUSTER, name, Messages.cluster_created)
+            self._event(CACHE_CLUSTER, name, Messages.node_added(zones.get(name, AWS_ZONES[0])))
+
+    def _record_created(self, group: Any, status: str) -> None:
+        gid = group.replication_group_id
+        if status != "available":
+            for member in group.member_clusters:
+                self._event(CACHE_CLUSTER, member, Messages.cluster_create_failed)
+            self._event(REPLICATION_GROUP, gid, Messages.group_create_failed(gid))
+            return
+        self._record_members_created(group, group.member_clusters)
+        self._event(REPLICATION_GROUP, gid, Messages.group_created(gid))
+        if group.automatic_failover == "enabled":
+            self._event(REPLICATION_GROUP, gid, Messages.failover_on(gid))
+
+    def _record_deleted(self, group: Any) -> None:
+        if getattr(group, "deleted_from", None) != "create-failed":  # a failed group's nodes never came up
+            for member in group.member_clusters:
+                self._event(CACHE_CLUSTER, member, Messages.cluster_deleted)
+        self._event(REPLICATION_GROUP, group.replication_group_id, Messages.group_deleted(group.replication_group_id))
+
+    # --- tags: a group's tags are its member clusters' too; they go with the resource ------------
+
+    def _forget(self, arns: Iterable[str]) -> None:
+        for arn in arns:
+            self.tagging_service.delete_all_tags_for_resource(arn)
+            self.ever_tagged.discard(arn)
+
+    def _copy_group_tags(self, group: Any, names: Iterable[str]) -> None:
+        tags = self.tagging_service.list_tags_for_resource(group.arn)["Tags"]
+        if not tags:
+            return
+        for name in names:
+            cluster = self.cache_clusters.get(name)
+            if cluster is not None:
+                self.tagging_service.tag_resource(cluster.arn, tags)
+                self.ever_tagged.add(cluster.arn)
+
+    def _tag_targets(self, arn: str) -> list[str]:
+        """The resources an ARN's tags go to: the resource, and a group's member clusters. ElastiCache
+        checks that the resource exists (tags on a missing group are refused, not kept for later)."""
+        if not self.arn_regex.match(arn or ""):
+            raise InvalidARNFault(arn)
+        kind, _, name = arn.split(":", 5)[5].partition(":")
+        if kind == "replicationgroup":
+            group = self.replication_groups.get(name)
+            if group is None:
+                raise ReplicationGroupNotFound(name)
+            return [arn, *(self.cache_clusters[m].arn for m in group.member_clusters if m in self.cache_clusters)]
+        if kind == "cluster" and name not in self.cache_clusters:
+            raise CacheClusterNotFound(name)
+        return [arn]
+
+    def add_tags_to_resource(self, arn: str, tags: list[dict[str, str]]) -> list[dict[str, str]]:  # type: ignore[override]
+        self.advance()
+        with self.lock:
+            targets = self._tag_targets(arn)
+            merged = {**self.tagging_service.get_tag_dict_for_resource(arn), **{t["Key"]: t.get("Value") for t in tags}}
+            if len([key for key in merged if not key.startswith("aws:")]) > 50:
+                raise TagQuotaPerResourceExceeded("A resource may carry at most 50 tags.")
+            for target in targets:
+                self.tagging_service.tag_resource(target, tags)
+                self.ever_tagged.add(target)
+            return self.tagging_service.list_tags_for_resource(arn)["Tags"]
+
+    def remove_tags_from_resource(self, arn: str, tags: list[str]) -> list[dict[str, str]]:  # type: ignore[override]
+        self.advance()
+        with self.lock:
+            for target in self._tag_targets(arn):
+                self.tagging_service.untag_resource_using_names(target, tags)
+            return self.tagging_service.list_tags_for_resource(arn)["Tags"]
+
+    def tag_resource(self, arn: str, tags: dict[str, str]) -> None:  # the tagging API's TagResources
+        self.add_tags_to_resource(arn, [{"Key": k, "Value": v} for k, v in tags.items()])
+
+    def untag_resource(self, arn: str, tag_keys: list[str]) -> None:  # the tagging API's UntagResources
+        self.remove_tags_from_resource(arn, tag_keys)
+
+    def iter_tagged_resources(self) -> Iterator[TaggedResource]:
+        """For GetResources: every resource tagged now or once, typed as in its ARN."""
+        self.advance()
+        with self.lock:
+            sources: list[tuple[str, list[Any]]] = [
+                ("replicationgroup", list(self.replication_groups.values())),
+                ("cluster", list(self.cache_clusters.values())),
+                ("snapshot", list(self.snapshots.values())),
+                ("subnetgroup", list(self.cache_subnet_groups.values())),
+                ("user", [u for u in self.users.values() if u.id != "default"]),
+            ]
+            resources = []
+            for kind, items in sources:
+                for item in items:
+                    tags = self.tagging_service.get_tag_dict_for_resource(item.arn)
+                    if tags or item.arn in self.ever_tagged:
+                        resources.append(
+                            TaggedResource(item.arn, tags, f"elasticache:{kind}", {"include_untagged": True})
+                        )
+        return iter(resources)
 
     def _set_status(self, group: Any, status: str) -> None:
         group.status = status
@@ -250,6 +426,9 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
                         "port": group.port,
                     }
             self._create_members(group, group.member_clusters)
+            if kwargs.get("tags"):
+                self.ever_tagged.add(group.arn)
+                self._copy_group_tags(group, group.member_clusters)
             self._set_status(group, "creating")
             outcome = CREATE_OUTCOMES.pop(0) if CREATE_OUTCOMES else "available"
             if self.data_plane is None or outcome != "available":
@@ -336,15 +515,58 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
 
     def describe_replication_groups(self, replication_group_id: str | None = None) -> list[Any]:
         self.advance()
-        return super().describe_replication_groups((replication_group_id or "").lower() or None)
+        with self.lock:  # a listing must not see the groups change under it
+            return super().describe_replication_groups((replication_group_id or "").lower() or None)
 
     def describe_cache_clusters(self, cache_cluster_id: str | None = None) -> list[Any]:
         self.advance()
-        return super().describe_cache_clusters(cache_cluster_id)
+        if cache_cluster_id and cache_cluster_id not in self.cache_clusters:
+            cache_cluster_id = cache_cluster_id.lower()  # "This parameter isn't case sensitive."
+        with self.lock:
+            return super().describe_cache_clusters(cache_cluster_id)
+
+    def cache_nodes(self, cluster: Any) -> list[dict[str, Any]]:
+        """A cache cluster's nodes, as ShowCacheNodeInfo shows them (one per Valkey/Redis OSS cluster)."""
+        group = self.replication_groups.get(getattr(cluster, "replication_group_id", None) or "")
+        name = cluster.cache_cluster_id
+        zone = (self._zones(group).get(name) if group is not None else None) or (
+            cluster.preferred_availability_zone or AWS_ZONES[0]
+        )
+        address = self._node_address(group, name) if group is not None else f"{name}.sandbox.cache.amazonaws.com"
+        status = {"modifying": "available", "create-failed": "creating"}.get(
+            cluster.cache_cluster_status, cluster.cache_cluster_status
+        )
+        return [
+            {
+                "CacheNodeId": f"{n:04}",
+                "CacheNodeStatus": status,
+                "CacheNodeCreateTime": cluster.cache_cluster_create_time,
+                "Endpoint": {"Address": address, "Port": cluster.port},
+                "ParameterGroupStatus": "in-sync",
+                "CustomerAvailabilityZone": zone,
+            }
+            for n in range(1, (getattr(cluster, "num_cache_nodes", None) or 1) + 1)
+        ]
+
+    def _node_address(self, group: Any, name: str) -> str:
+        for node_group in group.node_groups:
+            for member in node_group["node_group_members"]:
+                if member["cache_cluster_id"] == name and member.get("read_endpoint"):
+                    return str(member["read_endpoint"]["address"])
+        if self.data_plane is not None:
+            try:
+                return self.data_plane.node_ip(group.replication_group_id, name)
+            except (KeyError, AttributeError):
+                pass
+        configuration = getattr(group, "configuration_endpoint", None) or {}
+        base = configuration.get("address") or group.node_groups[0].get("primary_endpoint_address") or ""
+        return f"{name}.{base.split('.', 1)[1] if '.' in base else 'sandbox.cache.amazonaws.com'}"
 
     def list_tags_for_resource(self, arn: str) -> dict[str, list[dict[str, str]]]:
         self.advance()
-        return super().list_tags_for_resource(arn)
+        with self.lock:
+            self._tag_targets(arn)  # a deleted group has no tags to list: ReplicationGroupNotFoundFault
+            return super().list_tags_for_resource(arn)
 
     # --- modify -----------------------------------------------------------------------
 
@@ -372,6 +594,8 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
             job = None
             if auth is not None and self.data_plane is not None:
                 job = self.data_plane.set_tokens(group.replication_group_id, auth[1])
+            before = {attribute: getattr(group, attribute) for attribute in changes}
+            strategy = "SET" if auth is not None and auth[0] == "SETTING" else "ROTATE"
 
             def apply() -> None:
                 for attribute, value in changes.items():
@@ -387,6 +611,7 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
                     group.auth_token_enabled = any(auth[1])
                     group.auth_token_last_modified_date = utcnow()
                 settle_log_deliveries()
+                self._record_modified(group, changes, before, strategy if auth is not None else None, logs, True)
 
             def settle_log_deliveries() -> None:
                 for log_type, kind, new in logs:
@@ -399,9 +624,46 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
                 for attribute, value in changes.items():
                     setattr(group, attribute, value)
                 settle_log_deliveries()
+                self._record_modified(group, changes, before, strategy if auth is not None else None, logs, False)
 
             self._change(group, apply, job, revert)
             return group
+
+    def _record_modified(
+        self,
+        group: Any,
+        changes: dict[str, Any],
+        before: dict[str, Any],
+        auth_strategy: str | None,
+        logs: list[tuple[str, str, dict[str, Any]]],
+        auth_done: bool,
+    ) -> None:
+        """The events of a finished ModifyReplicationGroup, one per kind of change."""
+        gid = group.replication_group_id
+        for attribute, value in changes.items():
+            if attribute in ("cache_node_type", "engine_version"):
+                message = (
+                    Messages.node_type_changed(value)
+                    if attribute == "cache_node_type"
+                    else Messages.engine_version_changed(value)
+                )
+                for member in group.member_clusters:
+                    self._event(CACHE_CLUSTER, member, message)
+                self._event(REPLICATION_GROUP, gid, message)
+            elif attribute == "automatic_failover":
+                on = value == "enabled"
+                self._event(REPLICATION_GROUP, gid, Messages.failover_on(gid) if on else Messages.failover_off(gid))
+            elif attribute == "snapshot_retention_limit":
+                what = f"SnapshotRetentionLimit {before[attribute]} to {value}"
+                self._event(REPLICATION_GROUP, gid, Messages.group_modified(gid, what))
+            elif attribute == "description":
+                self._event(REPLICATION_GROUP, gid, Messages.group_modified(gid, "ReplicationGroupDescription changed"))
+        if auth_strategy is not None:
+            phase = "completed" if auth_done else "failed"
+            self._event(REPLICATION_GROUP, gid, Messages.auth_token(auth_strategy, phase, gid))
+        for log_type, kind, _ in logs:
+            change = {"enable": "enabled", "modify": "modified", "disable": "disabled"}[kind]
+            self._event(REPLICATION_GROUP, gid, Messages.log_delivery(log_type, change, gid))
 
     # --- shards -----------------------------------------------------------------------
 
@@ -431,7 +693,14 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
             group.pending_modified_values = {"Resharding": {"SlotMigration": {"ProgressPercentage": 0.0}}}
             new_members = [name for names in added.values() for name in names]
             self._create_members(group, new_members, "creating")
+            self._copy_group_tags(group, new_members)  # "new clusters ... have the same tags as the group"
             group.member_clusters = sorted([*group.member_clusters, *new_members])
+            if plan.added or plan.removed:
+                direction = "out" if plan.added else "in"
+                self._event(
+                    REPLICATION_GROUP, gid, Messages.scaling(direction, gid, len(group.node_groups), len(plan.keep))
+                )
+            slot_moves = Counter((source, target) for _, source, target in moves)
             for node_group in removed:
                 node_group["status"] = "deleting"
                 for member in node_group["node_group_members"]:
@@ -466,16 +735,29 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
                 for node_group in group.node_groups:
                     node_group["slots"] = format_slots(owned[node_group["node_group_id"]])
                 self._drop_members(group, gone)
+                self._record_members_created(group, new_members)
+                if plan.added:
+                    self._event(REPLICATION_GROUP, gid, Messages.node_groups_changed(gid, "add", plan.added))
+                for (source, target), count in slot_moves.items():
+                    self._event(REPLICATION_GROUP, gid, Messages.migrating_slots(source, target))
+                    self._event(REPLICATION_GROUP, gid, Messages.moved_slots(count, source, target))
+                if plan.removed:
+                    self._event(REPLICATION_GROUP, gid, Messages.node_groups_changed(gid, "remove", plan.removed))
+                    for name in gone:
+                        self._event(CACHE_CLUSTER, name, Messages.cluster_deleted)
 
             def revert() -> None:
                 self._drop_members(group, new_members)
+                self._event(REPLICATION_GROUP, gid, Messages.resharding_failed(gid))
 
             self._change(group, apply, job, revert, progress=True)
             return group
 
     def _drop_members(self, group: Any, names: list[str]) -> None:
         for name in names:
-            self.cache_clusters.pop(name, None)
+            cluster = self.cache_clusters.pop(name, None)
+            if cluster is not None:
+                self._forget([cluster.arn])
         group.member_clusters = [m for m in group.member_clusters if m not in names]
         for node_group in group.node_groups:
             node_group["node_group_members"] = [
@@ -515,9 +797,12 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
             new_members = [name for names in added.values() for name in names]
             gone = [name for names in removing.values() for name in names]
             self._create_members(group, new_members, "creating")
+            self._copy_group_tags(group, new_members)  # "new clusters ... have the same tags as the group"
             group.member_clusters = sorted([*group.member_clusters, *new_members])
             for name in gone:
                 self.cache_clusters[name].cache_cluster_status = "deleting"
+            kind = "Increase" if increase else "Decrease"
+            self._event(REPLICATION_GROUP, gid, lambda when: Messages.replicas(kind, "started", gid, when))
             job = None
             if self.data_plane is not None:
                 if increase:
@@ -535,9 +820,14 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
                             member["read_endpoint"] = {"address": self._read_address(group, name), "port": group.port}
                         node_group["node_group_members"].append(member)
                 self._drop_members(group, gone)
+                self._record_members_created(group, new_members)
+                for name in gone:
+                    self._event(CACHE_CLUSTER, name, Messages.cluster_deleted)
+                self._event(REPLICATION_GROUP, gid, lambda when: Messages.replicas(kind, "completed", gid, when))
 
             def revert() -> None:
                 self._drop_members(group, new_members)
+                self._event(REPLICATION_GROUP, gid, lambda when: Messages.replicas(kind, "failed", gid, when))
 
             self._change(group, apply, job, revert)
             return group
@@ -564,6 +854,13 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
                 snapshot = self.create_snapshot(final_snapshot, group.replication_group_id, None, None, None)
                 snapshot.engine_version = group.engine_version
                 snapshot.cache_node_type = group.cache_node_type
+                source = group.snapshotting_cluster_id  # else a replica, as AWS prefers (cluster mode: 0001-001)
+                if source not in group.member_clusters:
+                    members = group.member_clusters
+                    source = members[1] if len(members) > 1 and not group.cluster_enabled else members[0]
+                gid = group.replication_group_id
+                self._event(CACHE_CLUSTER, source, Messages.snapshot_succeeded(final_snapshot, gid))
+            group.deleted_from = group.status
             self._set_status(group, "deleting")
             self._schedule(group, None, TIMINGS.delete_seconds)
             return group
@@ -994,96 +1291,101 @@ def _delete_replication_group(self: Any) -> Any:
     return moto_responses.ActionResult({"ReplicationGroup": group})
 
 
+class _ClusterWithNodes:
+    """A cache cluster as DescribeCacheClusters shows it with ShowCacheNodeInfo (a per-request view)."""
+
+    def __init__(self, cluster: Any, nodes: list[dict[str, Any]]) -> None:
+        self._cluster = cluster
+        self.cache_nodes = nodes
+        self.preferred_availability_zone = cluster.preferred_availability_zone or nodes[0]["CustomerAvailabilityZone"]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cluster, name)
+
+
+def _describe_replication_groups(self: Any) -> Any:
+    group_id = self._get_param("ReplicationGroupId")
+    records = max_records(self._get_param("MaxRecords"))
+    groups = self.elasticache_backend.describe_replication_groups(group_id)
+    if group_id:
+        return moto_responses.ActionResult({"ReplicationGroups": groups})
+    page, marker = page_by_key(groups, lambda g: g.replication_group_id, self._get_param("Marker"), records)
+    return moto_responses.ActionResult({"ReplicationGroups": page, "Marker": marker})
+
+
+def _describe_cache_clusters(self: Any) -> Any:
+    backend = self.elasticache_backend
+    cluster_id = self._get_param("CacheClusterId")
+    records = max_records(self._get_param("MaxRecords"))
+    clusters = backend.describe_cache_clusters(cluster_id)
+    if self._get_bool_param("ShowCacheClustersNotInReplicationGroups"):
+        clusters = [c for c in clusters if not getattr(c, "replication_group_id", None)]
+    marker = None
+    if not cluster_id:
+        clusters, marker = page_by_key(clusters, lambda c: c.cache_cluster_id, self._get_param("Marker"), records)
+    if self._get_bool_param("ShowCacheNodeInfo"):
+        with backend.lock:
+            clusters = [_ClusterWithNodes(c, backend.cache_nodes(c)) for c in clusters]
+    return moto_responses.ActionResult({"CacheClusters": clusters, "Marker": marker})
+
+
+def _describe_events(self: Any) -> Any:
+    backend = self.elasticache_backend
+    backend.advance()
+    names = ("SourceIdentifier", "SourceType", "StartTime", "EndTime", "Duration", "MaxRecords", "Marker")
+    events, marker = backend.events.describe({name: self._get_param(name) for name in names})
+    return moto_responses.ActionResult({"Events": [e.as_api() for e in events], "Marker": marker})
+
+
+def _add_tags_to_resource(self: Any) -> Any:
+    tags = self.elasticache_backend.add_tags_to_resource(self._get_param("ResourceName"), self._get_param("Tags", []))
+    return moto_responses.ActionResult({"TagList": tags})
+
+
+def _remove_tags_from_resource(self: Any) -> Any:
+    tags = self.elasticache_backend.remove_tags_from_resource(
+        self._get_param("ResourceName"), self._get_param("TagKeys", [])
+    )
+    return moto_responses.ActionResult({"TagList": tags})
+
+
+def _get_resources(self: Any) -> Any:
+    names = (
+        "PaginationToken",
+        "TagFilters",
+        "ResourcesPerPage",
+        "TagsPerPage",
+        "ResourceTypeFilters",
+        "IncludeComplianceDetails",
+        "ExcludeCompliantResources",
+        "ResourceARNList",
+    )
+    params = {name: self._get_param(name) for name in names}
+    return moto_responses.ActionResult(tagging_api.get_resources(self.current_account, self.region, params))
+
+
 def install(data_plane: DataPlane | None = None) -> None:
     """Swap in the sandbox backend and actions; idempotent."""
     SandboxElastiCacheBackend.data_plane = data_plane
     backends = BackendDict(SandboxElastiCacheBackend, "elasticache")
     moto_models.elasticache_backends = backends
     moto_responses.elasticache_backends = backends
+    # moto's server looks the backend up on the package (to route requests, by its urls module):
+    # without this, moto's own empty ElastiCache backend would exist beside this one, and the tagging
+    # API's TagResources would tag that one instead.
+    moto_elasticache.elasticache_backends = backends
     response = moto_responses.ElastiCacheResponse
     response.modify_replication_group = _modify_replication_group
     response.modify_replication_group_shard_configuration = _modify_replication_group_shard_configuration
     response.increase_replica_count = _increase_replica_count
     response.decrease_replica_count = _decrease_replica_count
     response.delete_replication_group = _delete_replication_group
-
-
-# --- fault injection ---------------------------------------------------------------------
-
-
-@dataclass
-class Fault:
-    operation: str  # the API action, e.g. CreateReplicationGroup; "*" for all
-    code: str = "Throttling"
-    status: int = 400
-    message: str = "Rate exceeded"
-    count: int = 1  # how many matching requests fail; -1 forever
-    delay_seconds: float = 0.0  # latency added before answering (or failing)
-    outcome: str = ""  # with code "": the request succeeds, and the group settles in this status (create-failed)
-
-
-# Statuses that faults with an `outcome` hand to the next groups created (same process as the backend).
-CREATE_OUTCOMES: list[str] = []
-
-
-@dataclass
-class FaultInjector:
-    """WSGI layer before moto: `POST /_sandbox/faults` adds a fault, `DELETE` clears them,
-    `GET /_sandbox/requests` counts the actions served (so tests can prove no call was made)."""
-
-    app: Callable[..., Iterable[bytes]]
-    faults: list[Fault] = field(default_factory=list)
-    requests: dict[str, int] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO", "")
-        if path.startswith("/_sandbox/"):
-            return self._control(environ, start_response)
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length) if length else b""
-        environ["wsgi.input"] = io.BytesIO(body)
-        form = urllib.parse.parse_qs(body.decode(errors="replace")) if body else {}
-        query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
-        action = (form.get("Action") or query.get("Action") or [""])[0]
-        if action:
-            with self.lock:
-                self.requests[action] = self.requests.get(action, 0) + 1
-                fault = next((f for f in self.faults if f.operation in (action, "*") and f.count != 0), None)
-                if fault is not None and fault.count > 0:
-                    fault.count -= 1
-            if fault is not None:
-                time.sleep(fault.delay_seconds)
-                if fault.code:
-                    return self._error(start_response, fault)
-                if fault.outcome:
-                    CREATE_OUTCOMES.append(fault.outcome)
-        return self.app(environ, start_response)
-
-    @staticmethod
-    def _error(start_response: Callable[..., Any], fault: Fault) -> list[bytes]:
-        kind = "Receiver" if fault.status >= 500 else "Sender"
-        xml = (
-            f'<ErrorResponse xmlns="http://elasticache.amazonaws.com/doc/2015-02-02/"><Error><Type>{kind}</Type>'
-            f"<Code>{fault.code}</Code><Message>{fault.message}</Message></Error>"
-            "<RequestId>sandbox-fault</RequestId></ErrorResponse>"
-        ).encode()
-        start_response(f"{fault.status} Injected", [("Content-Type", "text/xml"), ("Content-Length", str(len(xml)))])
-        return [xml]
-
-    def _control(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-        method, path = environ["REQUEST_METHOD"], environ["PATH_INFO"]
-        with self.lock:
-            if path == "/_sandbox/faults" and method == "POST":
-                length = int(environ.get("CONTENT_LENGTH") or 0)
-                self.faults.append(Fault(**json.loads(environ["wsgi.input"].read(length) or b"{}")))
-            elif path == "/_sandbox/faults" and method == "DELETE":
-                self.faults.clear()
-            elif path == "/_sandbox/requests" and method == "DELETE":
-                self.requests.clear()
-            payload = json.dumps({"faults": [f.__dict__ for f in self.faults], "requests": self.requests}).encode()
-        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
-        return [payload]
+    response.describe_replication_groups = _describe_replication_groups
+    response.describe_cache_clusters = _describe_cache_clusters
+    response.describe_events = _describe_events
+    response.add_tags_to_resource = _add_tags_to_resource
+    response.remove_tags_from_resource = _remove_tags_from_resource
+    tagging_responses.ResourceGroupsTaggingAPIResponse.get_resources = _get_resources
 
 
 def make_app(data_plane: DataPlane | None = None) -> FaultInjector:

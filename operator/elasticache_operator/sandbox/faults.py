@@ -1,0 +1,173 @@
+"""Faults the ElastiCache stand-in injects on request, and the count of the calls it served.
+
+A WSGI layer in front of moto. `POST /_sandbox/faults` with a JSON `Fault` adds one, `DELETE` clears
+them all (and lets go of requests held by timeout faults), `GET` lists them with the request counts;
+`GET /_sandbox/requests` counts the actions served (`DELETE` resets the counts), so tests can prove
+a call was or was not made. Actions are read from the Query protocol's `Action` (ElastiCache) and
+from the JSON protocol's `X-Amz-Target` header (the Resource Groups Tagging API); errors are
+answered in the protocol the request used, so botocore parses them as it parses AWS's.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import socket
+import threading
+import urllib.parse
+from collections.abc import Callable, Iterable
+from contextlib import suppress
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+# Statuses that faults with an `outcome` hand to the next groups created (same process as the backend).
+CREATE_OUTCOMES: list[str] = []
+
+
+@dataclass
+class Fault:
+    """One fault. A request matches when `operation` is its action (or "*"); a matching request
+    fails with probability `rate` (1 by default: every one), drawn from this fault's own random
+    generator, seeded with `seed` when given so a run can be repeated exactly; `count` is how many
+    requests fail (-1: no limit). The first fault in the list that matches and fires is applied."""
+
+    operation: str  # the API action, e.g. CreateReplicationGroup or GetResources; "*" for all
+    code: str = "Throttling"  # "" for a fault that does not fail the call (latency, outcome, timeout)
+    status: int = 400
+    message: str = "Rate exceeded"
+    count: int = 1  # how many matching requests the fault applies to; -1 forever
+    delay_seconds: float = 0.0  # latency added before answering (or failing)
+    outcome: str = ""  # with code "": the request succeeds, and the group settles in this status (create-failed)
+    rate: float = 1.0  # the fraction of matching requests it applies to
+    seed: int | None = None  # seeds the draws for `rate`
+    timeout_seconds: float = 0.0  # hold the request this long, then hang up without an answer (code unused)
+    applied: bool = False  # with timeout_seconds: the call is carried out first (its answer is what gets lost)
+    rng: random.Random = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.operation:
+            raise ValueError("operation is required (an action name, or * for all)")
+        if not 0.0 <= self.rate <= 1.0:
+            raise ValueError("rate must be between 0 and 1")
+        if self.delay_seconds < 0 or self.timeout_seconds < 0:
+            raise ValueError("delay_seconds and timeout_seconds cannot be negative")
+        self.rng = random.Random(self.seed)
+
+    def matches(self, action: str) -> bool:
+        return self.operation in (action, "*") and self.count != 0
+
+    def fires(self) -> bool:
+        return self.rate >= 1.0 or self.rng.random() < self.rate
+
+    def public(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.init}
+
+
+def request_action(environ: dict[str, Any], body: bytes) -> tuple[str, bool]:
+    """The API action a request calls, and whether it speaks the JSON protocol (X-Amz-Target)."""
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    if target:
+        return target.rpartition(".")[2], True
+    form = urllib.parse.parse_qs(body.decode(errors="replace")) if body else {}
+    query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
+    return (form.get("Action") or query.get("Action") or [""])[0], False
+
+
+@dataclass
+class FaultInjector:
+    """WSGI layer before moto; see the module docstring."""
+
+    app: Callable[..., Iterable[bytes]]
+    faults: list[Fault] = field(default_factory=list)
+    requests: dict[str, int] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    released: threading.Event = field(default_factory=threading.Event)  # set when the faults are cleared
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/_sandbox/"):
+            return self._control(environ, start_response)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        action, json_protocol = request_action(environ, body)
+        if not action:
+            return self.app(environ, start_response)
+        with self.lock:
+            self.requests[action] = self.requests.get(action, 0) + 1
+            fault = next((f for f in self.faults if f.matches(action) and f.fires()), None)
+            if fault is not None and fault.count > 0:
+                fault.count -= 1
+            released = self.released
+        if fault is None:
+            return self.app(environ, start_response)
+        if fault.delay_seconds:
+            released.wait(fault.delay_seconds)
+        if fault.timeout_seconds:
+            return self._time_out(environ, fault, released)
+        if fault.code:
+            return self._error(start_response, fault, json_protocol)
+        if fault.outcome:
+            CREATE_OUTCOMES.append(fault.outcome)
+        return self.app(environ, start_response)
+
+    def _time_out(self, environ: dict[str, Any], fault: Fault, released: threading.Event) -> Iterable[bytes]:
+        """Hold the request past the client's read timeout, then hang up without answering (the
+        client sees a read timeout, or the connection closed if its timeout is longer)."""
+        if fault.applied:
+            answer = self.app(environ, lambda *_args, **_kwargs: lambda _data: None)
+            try:
+                for _ in answer:
+                    pass
+            finally:
+                close = getattr(answer, "close", None)
+                if close is not None:
+                    close()
+        released.wait(fault.timeout_seconds)
+        connection = environ.get("werkzeug.socket")
+        if connection is not None:
+            with suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+        raise ConnectionAbortedError("sandbox timeout fault: the request was held and dropped")
+
+    @staticmethod
+    def _error(start_response: Callable[..., Any], fault: Fault, json_protocol: bool) -> list[bytes]:
+        if json_protocol:
+            body = json.dumps({"__type": fault.code, "message": fault.message}).encode()
+            content_type = "application/x-amz-json-1.1"
+        else:
+            kind = "Receiver" if fault.status >= 500 else "Sender"
+            body = (
+                f'<ErrorResponse xmlns="http://elasticache.amazonaws.com/doc/2015-02-02/"><Error><Type>{kind}</Type>'
+                f"<Code>{fault.code}</Code><Message>{fault.message}</Message></Error>"
+                "<RequestId>sandbox-fault</RequestId></ErrorResponse>"
+            ).encode()
+            content_type = "text/xml"
+        headers = [("Content-Type", content_type), ("Content-Length", str(len(body))), ("x-amzn-RequestId", "sandbox")]
+        start_response(f"{fault.status} Injected", headers)
+        return [body]
+
+    def _control(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        method, path = environ["REQUEST_METHOD"], environ["PATH_INFO"]
+        status = "200 OK"
+        with self.lock:
+            if path == "/_sandbox/faults" and method == "POST":
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+                try:
+                    self.faults.append(Fault(**json.loads(environ["wsgi.input"].read(length) or b"{}")))
+                except (TypeError, ValueError) as e:
+                    payload = json.dumps({"error": f"not a fault: {e}"}).encode()
+                    start_response("400 Bad Request", [("Content-Type", "application/json")])
+                    return [payload]
+            elif path == "/_sandbox/faults" and method == "DELETE":
+                self.faults.clear()
+                self.released.set()  # held and delayed requests go on at once
+                self.released = threading.Event()
+            elif path == "/_sandbox/requests" and method == "DELETE":
+                self.requests.clear()
+            elif path not in ("/_sandbox/faults", "/_sandbox/requests") or method != "GET":
+                status = "404 Not Found"
+            payload = json.dumps({"faults": [f.public() for f in self.faults], "requests": self.requests}).encode()
+        start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
+        return [payload]
