@@ -1,9 +1,15 @@
-"""kopf glue, kept thin: every event of a RedisCluster goes to one level-based reconcile()."""
+"""kopf glue, kept thin: every RedisCluster has one reconcile loop (a kopf daemon) that runs
+`reconcile()` when woken (a spec change, the shared AWS observation seeing its group change) or when
+its requeue or resync time comes; deletion is kopf's on.delete handler, which runs `finalize()`."""
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import copy
 import hashlib
 import logging
+import threading
 from typing import Any
 
 import boto3
@@ -11,18 +17,57 @@ import kopf
 from botocore.config import Config
 
 from . import API_GROUP, API_VERSION, INSTANCE_LABEL, PLURAL, reconcile
+from .aws.calls import Calls, TokenBucket, count_throttles
 from .aws.elasticache import ElastiCache
 from .aws.logs import Logs
+from .aws.observer import Observer, Timing
+from .aws.tagging import Tagging
+from .core import naming
 from .kube.secrets import Secrets
+from .kube.status import StatusWriter, changed_fields, merge_status
 from .settings import Settings
 
-SETTINGS = Settings()  # read once: the timer's interval is fixed when the handlers are registered
+SETTINGS = Settings()  # read once: filters and intervals are fixed when the handlers are registered
 RESOURCE = (API_GROUP, API_VERSION, PLURAL)
 # Only the RedisClusters this installation claims (Settings.instance), like an ingress class.
 CLAIMED = {INSTANCE_LABEL: SETTINGS.instance or kopf.ABSENT}
+WAITING = "[waiting]"
+
+log = logging.getLogger(__name__)
 
 
-def build_deps(settings: Settings) -> reconcile.Deps:
+class Wakeups:
+    """Each RedisCluster's loop waits on an asyncio.Event of its own; spec changes and the observer
+    (from its thread) set them. Keyed by uid, and found by replication group id for the observer."""
+
+    def __init__(self) -> None:
+        self._loops: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Event, set[str]]] = {}
+        self._lock = threading.Lock()
+
+    def register(self, uid: str, group_ids: set[str]) -> asyncio.Event:
+        event = asyncio.Event()
+        with self._lock:
+            self._loops[uid] = (asyncio.get_running_loop(), event, group_ids)
+        return event
+
+    def unregister(self, uid: str) -> None:
+        with self._lock:
+            self._loops.pop(uid, None)
+
+    def wake(self, uid: str) -> None:
+        with self._lock:
+            entry = self._loops.get(uid)
+        if entry is not None:
+            entry[0].call_soon_threadsafe(entry[1].set)
+
+    def wake_groups(self, group_ids: set[str]) -> None:
+        with self._lock:
+            entries = [e for e in self._loops.values() if e[2] & group_ids]
+        for loop, event, _ in entries:
+            loop.call_soon_threadsafe(event.set)
+
+
+def build_deps(settings: Settings, wakeups: Wakeups) -> reconcile.Deps:
     import kubernetes
 
     try:
@@ -30,15 +75,33 @@ def build_deps(settings: Settings) -> reconcile.Deps:
     except kubernetes.config.ConfigException:
         kubernetes.config.load_kube_config()  # type: ignore[no-untyped-call]
     config = Config(
-        retries={"mode": "standard", "total_max_attempts": settings.aws_max_attempts},
+        retries={"mode": "adaptive", "total_max_attempts": settings.aws_max_attempts},
         connect_timeout=5,
         read_timeout=30,
     )
     session = boto3.session.Session(region_name=settings.aws_region)
+    calls = Calls(TokenBucket(settings.aws_calls_per_second, settings.aws_burst), settings.max_concurrent_writes)
+
+    def client(service: str) -> Any:
+        return count_throttles(session.client(service, config=config))
+
+    elasticache = ElastiCache(client("elasticache"), calls)
+    timing = Timing(
+        settings.resync_seconds, settings.events_seconds, settings.idle_events_seconds, settings.busy_listing_seconds
+    )
+    observer = Observer(
+        elasticache,
+        Tagging(client("resourcegroupstaggingapi"), calls),
+        settings.cluster_name,
+        timing,
+        wakeups.wake_groups,
+    )
     return reconcile.Deps(
-        elasticache=ElastiCache(session.client("elasticache", config=config)),
-        logs=Logs(session.client("logs", config=config)),
+        elasticache=elasticache,
+        observer=observer,
+        logs=Logs(client("logs"), calls),
         secrets=Secrets(kubernetes.client.CoreV1Api()),
+        status=StatusWriter(kubernetes.client.CustomObjectsApi()),
         settings=settings,
     )
 
@@ -67,7 +130,17 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
     settings.networking.request_timeout = 60
-    memo["deps"] = build_deps(SETTINGS)
+    memo["wakeups"] = Wakeups()
+    memo["deps"] = deps = build_deps(SETTINGS, memo["wakeups"])
+    memo["executor"] = concurrent.futures.ThreadPoolExecutor(SETTINGS.workers, thread_name_prefix="reconcile")
+    memo["stop_observing"] = stop = threading.Event()
+    threading.Thread(target=deps.observer.run, args=(stop,), name="observer", daemon=True).start()
+
+
+@kopf.on.cleanup()
+def stop_observing(memo: kopf.Memo, **_: Any) -> None:
+    memo["stop_observing"].set()
+    memo["executor"].shutdown(wait=False, cancel_futures=True)
 
 
 @kopf.on.login()
@@ -81,11 +154,8 @@ def probe(**_: Any) -> dict[str, Any]:
     return {"region": SETTINGS.aws_region, "cluster": SETTINGS.cluster_name, "instance": SETTINGS.instance}
 
 
-WAITING = "[waiting]"
-
-
 class _WaitingIsNotAnError(logging.Filter):
-    """kopf logs every TemporaryError at ERROR; polling AWS while it creates a group is normal."""
+    """kopf logs every TemporaryError at ERROR; waiting for AWS to delete a group is normal."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno == logging.ERROR and f"failed temporarily: {WAITING}" in record.getMessage():
@@ -96,34 +166,85 @@ class _WaitingIsNotAnError(logging.Filter):
 logging.getLogger("kopf.objects").addFilter(_WaitingIsNotAnError())
 
 
-def _apply(outcome: reconcile.Outcome, body: kopf.Body, patch: kopf.Patch) -> None:
-    if outcome.status:
-        patch["status"] = outcome.status
+def _post_events(outcome: reconcile.Outcome, body: kopf.Body) -> None:
     for event in outcome.events:
         kopf.event(body, type=event.type, reason=event.reason, message=event.message)
-    if outcome.requeue_after is not None:
-        message = outcome.verdict.message if outcome.verdict else "retrying"
-        raise kopf.TemporaryError(f"{WAITING} {message}" if outcome.waiting else message, delay=outcome.requeue_after)
 
 
-@kopf.on.resume(*RESOURCE, labels=CLAIMED)
-@kopf.on.create(*RESOURCE, labels=CLAIMED)
-@kopf.on.update(*RESOURCE, field="spec", labels=CLAIMED)
-def on_change(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: Any) -> None:
-    _apply(reconcile.reconcile(dict(body), memo["deps"]), body, patch)
+@kopf.on.event(*RESOURCE, labels=CLAIMED)
+def spec_changed(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    """A new generation (or none observed yet): its loop reconciles now rather than at its next turn."""
+    if body.get("status", {}).get("observedGeneration") != body["metadata"].get("generation"):
+        memo["wakeups"].wake(body["metadata"]["uid"])
 
 
-@kopf.timer(*RESOURCE, interval=SETTINGS.resync_seconds, initial_delay=SETTINGS.resync_seconds, idle=10, labels=CLAIMED)
-def resync(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: Any) -> None:
-    _apply(reconcile.reconcile(dict(body), memo["deps"]), body, patch)
+@kopf.daemon(*RESOURCE, labels=CLAIMED, cancellation_timeout=10)
+async def reconcile_loop(
+    body: kopf.Body,
+    stopped: kopf.DaemonStopped,
+    memo: kopf.Memo,
+    logger: logging.Logger | logging.LoggerAdapter[Any],
+    **_: Any,
+) -> None:
+    """Reconcile now, then whenever woken or due; write the status only when it changed."""
+    deps: reconcile.Deps = memo["deps"]
+    meta = body["metadata"]
+    identity_group = naming.replication_group_id(meta["namespace"], meta["name"], meta["uid"])
+    groups = {identity_group, body.get("status", {}).get("replicationGroupId") or identity_group}
+    wake = memo["wakeups"].register(meta["uid"], groups)
+    loop = asyncio.get_running_loop()
+    delay = 0.0
+    written: dict[str, Any] = {}  # this loop is the status's only writer: what it wrote is true even
+    try:  # before the watch brings it back, so a quick second turn never decides on an older status
+        while not stopped:
+            await _sleep(wake, stopped, delay)
+            if stopped:
+                return
+            wake.clear()
+            snapshot = copy.deepcopy(dict(body))
+            snapshot["status"] = merge_status(snapshot.get("status") or {}, written)
+            try:
+                outcome = await loop.run_in_executor(memo["executor"], reconcile.reconcile, snapshot, deps)
+                if outcome.status:
+                    current = snapshot["status"]
+                    await loop.run_in_executor(
+                        memo["executor"], deps.status.patch, meta["namespace"], meta["name"], current, outcome.status
+                    )
+                    written = merge_status(written, changed_fields(current, outcome.status))
+            except Exception:  # noqa: BLE001 - logged; the loop tries again after retry_seconds
+                log.exception("reconciling %s/%s failed", meta["namespace"], meta["name"])
+                delay = SETTINGS.retry_seconds
+                continue
+            _post_events(outcome, body)
+            if outcome.waiting:
+                logger.info(f"{WAITING} {outcome.verdict.message if outcome.verdict else 'AWS is throttling calls'}")
+            delay = outcome.requeue_after if outcome.requeue_after is not None else SETTINGS.resync_seconds
+    finally:
+        memo["wakeups"].unregister(meta["uid"])
+
+
+async def _sleep(wake: asyncio.Event, stopped: kopf.DaemonStopped, delay: float) -> None:
+    """Until woken, stopped, or `delay` seconds pass; cancellable at any point."""
+    if delay <= 0 or wake.is_set():
+        return
+    waiters = [asyncio.ensure_future(wake.wait()), asyncio.ensure_future(stopped.wait())]
+    try:
+        await asyncio.wait(waiters, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
 
 
 @kopf.on.delete(*RESOURCE, labels=CLAIMED)
 def on_delete(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: Any) -> None:
     outcome = reconcile.finalize(dict(body), memo["deps"])
-    _apply(outcome, body, patch)
-    if not outcome.done:  # _apply raised already when a requeue was due; this is the safety net
-        raise kopf.TemporaryError(f"{WAITING} AWS is deleting the replication group", delay=SETTINGS.poll_seconds)
+    if outcome.status:
+        patch["status"] = outcome.status
+    _post_events(outcome, body)
+    if not outcome.done:
+        message = outcome.verdict.message if outcome.verdict else "AWS is deleting the replication group"
+        delay = outcome.requeue_after or SETTINGS.poll_seconds
+        raise kopf.TemporaryError(f"{WAITING} {message}" if outcome.waiting else message, delay=delay)
 
 
 logging.getLogger("botocore").setLevel(logging.WARNING)

@@ -20,6 +20,18 @@ aws_api_requests_total = Counter(f"{PREFIX}_aws_api_requests_total", "AWS API ca
 aws_api_request_errors_total = Counter(
     f"{PREFIX}_aws_api_request_errors_total", "AWS API calls that failed", ["operation", "error_code"]
 )
+aws_api_throttles_total = Counter(
+    f"{PREFIX}_aws_api_throttles_total", "AWS answers that throttled a call (each attempt, retried ones too)"
+)
+aws_rate_limit_wait_seconds_total = Counter(
+    f"{PREFIX}_aws_rate_limit_wait_seconds_total", "Time AWS calls waited for the operator's own rate limit"
+)
+observer_snapshot_age_seconds = Gauge(
+    f"{PREFIX}_observer_snapshot_age_seconds", "Seconds since the shared observation last listed every group"
+)
+observer_calls_per_resync = Gauge(
+    f"{PREFIX}_observer_calls_per_resync", "AWS calls the last full listing of groups, versions and tags took"
+)
 redisclusters = Gauge(f"{PREFIX}_redisclusters", "RedisClusters by Ready reason", ["phase"])
 build_info = Info(f"{PREFIX}_build", "Build information")
 

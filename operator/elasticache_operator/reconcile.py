@@ -16,6 +16,7 @@ from . import metrics
 from .aws.elasticache import ElastiCache
 from .aws.errors import AWSCallError, Kind
 from .aws.logs import Logs
+from .aws.observer import Observer
 from .core import conditions as c
 from .core import naming
 from .core.connection import connection_data
@@ -32,6 +33,7 @@ from .core.desired import Identity, Placement, create_request, desired_group
 from .core.password import NONE, PasswordAction, Pending, password_action
 from .core.spec import auth_token_problem, describe_validation_error, parse_spec
 from .kube.secrets import ConnectionSecret, SecretProblem, Secrets
+from .kube.status import StatusWriter
 from .settings import Settings
 
 
@@ -49,18 +51,22 @@ class Outcome:
     requeue_after: float | None = None
     done: bool = True  # for deletion: whether the finalizer may go
     verdict: c.Verdict | None = None  # what the status says, for the handlers' log line
+    throttled: bool = False  # AWS throttled a call: try again later, nothing else changed
 
     @property
     def waiting(self) -> bool:
-        """AWS is working as expected (not an error being retried)."""
-        return self.verdict is not None and self.verdict.progressing and self.verdict.reason != c.AWS_ERROR
+        """AWS is working as expected, or asked to slow down (not an error being retried)."""
+        progressing = self.verdict is not None and self.verdict.progressing and self.verdict.reason != c.AWS_ERROR
+        return progressing or self.throttled
 
 
 @dataclass
 class Deps:
     elasticache: ElastiCache
+    observer: Observer
     logs: Logs
     secrets: Secrets
+    status: StatusWriter
     settings: Settings
     now: Callable[[], datetime.datetime] = lambda: datetime.datetime.now(datetime.UTC)
 
@@ -162,7 +168,7 @@ def _reconcile(body: dict[str, Any], deps: Deps) -> Outcome:
     pending_name = naming.pending_secret_name(secret_name)
     operation = "DescribeReplicationGroups"
     try:
-        observed = deps.elasticache.observe(group_id)
+        observed = deps.observer.observe(group_id)
         fields = status_fields(group_id, observed, secret_name)
         now = deps.now()
         if observed is None:
@@ -203,7 +209,11 @@ def _reconcile(body: dict[str, Any], deps: Deps) -> Outcome:
             operation = "CreateReplicationGroup"
             placement = Placement(settings.cache_subnet_group, tuple(settings.security_group_ids))
             description = f"RedisCluster {identity.namespace}/{identity.name} (elasticache-operator)"
-            deps.elasticache.create(create_request(desired, password, placement, description))
+            if deps.elasticache.create(create_request(desired, password, placement, description)):
+                deps.observer.noted_create(group_id, desired.tags)
+            else:  # the id is taken: by a create of ours that raced, or by someone else's group
+                deps.observer.noted_change(group_id)
+                deps.observer.describe(group_id)
         elif decision.plan is not None and observed is not None:
             plan = decision.plan
             if plan.log_group:
@@ -216,7 +226,8 @@ def _reconcile(body: dict[str, Any], deps: Deps) -> Outcome:
                     deps.secrets.write_pending(identity.namespace, pending_name, step.pending, body)
                     fields["passwordPending"] = True
                 operation = step.operation
-                deps.elasticache.apply(group_id, step)
+                changed = deps.elasticache.apply(group_id, step)
+                deps.observer.noted_change(group_id, status="modifying" if changed else None)
                 assert decision.applying is not None
                 events.append(Event("Normal", "ApplyingChange", decision.applying.message))
             if plan.add_tags:
@@ -225,6 +236,9 @@ def _reconcile(body: dict[str, Any], deps: Deps) -> Outcome:
             if plan.remove_tags:
                 operation = "RemoveTagsFromResource"
                 deps.elasticache.remove_tags(observed.arn, plan.remove_tags)
+            if plan.add_tags or plan.remove_tags:
+                kept = {k: v for k, v in observed.tags.items() if k not in plan.remove_tags}
+                deps.observer.noted_change(group_id, tags={**kept, **plan.add_tags})
         if observed is not None:
             fields["applying"] = decision.applying.as_status() if decision.applying else None
         if connection is not None and observed is not None and observed.endpoints is not None:
@@ -253,6 +267,8 @@ def _reconcile(body: dict[str, Any], deps: Deps) -> Outcome:
             requeue = min(max((action.until - now).total_seconds(), 1.0), settings.poll_seconds * 4)
         return _conclude(body, decision.verdict, fields, deps, requeue, events)
     except AWSCallError as e:
+        if e.throttled:  # AWS asked to slow down: wait, and say nothing new about the cluster
+            return Outcome(requeue_after=settings.poll_seconds, throttled=True)
         metrics.reconcile_errors_total.inc()
         terminal = e.kind is Kind.TERMINAL
         delay = None if terminal else settings.poll_seconds if e.kind is Kind.TRANSIENT else settings.retry_seconds
@@ -297,7 +313,9 @@ def _finalize(body: dict[str, Any], deps: Deps) -> Outcome:
         outcome.done = False
         return outcome
     try:
-        observed = deps.elasticache.observe(group_id)
+        observed = deps.observer.observe(group_id)
+        if observed is None or observed.status in ("available", "create-failed"):
+            observed = deps.observer.describe(group_id)  # gone, or about to be deleted: AWS says so, now
         if observed is None:
             events = [Event("Normal", "Deleted", f"Replication group {group_id} is gone")]
             if policy != "Retain" and deps.logs.delete_log_group_if_owned(
@@ -327,7 +345,8 @@ def _finalize(body: dict[str, Any], deps: Deps) -> Outcome:
             if policy == "Snapshot" and observed.status == "available":
                 stamp = body["metadata"].get("deletionTimestamp") or _stamp(deps.now())
                 snapshot = naming.final_snapshot_name(group_id, stamp)
-            deps.elasticache.delete(group_id, snapshot)
+            deleted = deps.elasticache.delete(group_id, snapshot)
+            deps.observer.noted_change(group_id, status="deleting" if deleted else None)
             events.append(
                 Event(
                     "Normal",
@@ -347,6 +366,8 @@ def _finalize(body: dict[str, Any], deps: Deps) -> Outcome:
         outcome.done = False
         return outcome
     except AWSCallError as e:
+        if e.throttled:
+            return Outcome(requeue_after=deps.settings.poll_seconds, done=False, throttled=True)
         metrics.reconcile_errors_total.inc()
         outcome = _conclude(
             body,

@@ -15,7 +15,7 @@ class Settings(BaseSettings):
         default="us-east-1",
         validation_alias=AliasChoices("ELASTICACHE_OPERATOR_AWS_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"),
     )
-    aws_max_attempts: int = Field(default=5, ge=1, le=20)  # botocore standard retries, per call
+    aws_max_attempts: int = Field(default=5, ge=1, le=20)  # botocore attempts per call (adaptive mode)
     cluster_name: str = Field(default="kubernetes", min_length=1, max_length=256)  # tagged on every group
     # Which RedisClusters this installation claims: those labelled elasticache-operator.io/instance=<instance>,
     # or, when empty, those without the label (like an ingress class). Two installations, e.g. for two AWS
@@ -24,9 +24,20 @@ class Settings(BaseSettings):
     cache_subnet_group: str | None = None
     security_group_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
     namespaces: Annotated[list[str], NoDecode] = Field(default_factory=list)  # empty: all namespaces
-    resync_seconds: float = Field(default=300.0, gt=0)  # drift check of settled clusters
-    poll_seconds: float = Field(default=15.0, gt=0)  # while AWS works (creating, modifying, deleting)
+    # AWS is observed for all RedisClusters at once (aws/observer.py): a full listing of groups, versions and
+    # tags every resync_seconds (drift is noticed within it), DescribeEvents every events_seconds while a group
+    # is changing (idle_events_seconds otherwise), and a listing every busy_listing_seconds while one is, in
+    # case an event is missed.
+    resync_seconds: float = Field(default=600.0, gt=0)
+    events_seconds: float = Field(default=5.0, gt=0)
+    idle_events_seconds: float = Field(default=30.0, gt=0)
+    busy_listing_seconds: float = Field(default=60.0, gt=0)
+    poll_seconds: float = Field(default=15.0, gt=0)  # re-reconcile while AWS works (from the shared observation)
     retry_seconds: float = Field(default=60.0, gt=0)  # after a fault or a missing Secret
+    # One token bucket for every AWS call of the operator: the account's API rate is shared with other tools.
+    aws_calls_per_second: float = Field(default=10.0, gt=0)
+    aws_burst: int = Field(default=20, ge=1)
+    max_concurrent_writes: int = Field(default=4, ge=1)  # AWS changes in flight at once, over all groups
     # After a password change both passwords work this long, so clients can pick up the connection Secret.
     password_grace_seconds: float = Field(default=600.0, ge=0)
     workers: int = Field(default=8, ge=1)  # threads for the blocking AWS and Kubernetes calls

@@ -2,6 +2,7 @@
 
 import uuid
 
+from elasticache_operator.aws.calls import Calls, TokenBucket
 from elasticache_operator.aws.elasticache import ElastiCache
 
 
@@ -17,7 +18,7 @@ def test_listing_pages_through_every_group_and_completes_one(elasticache):
             Tags=[{"Key": "team", "Value": "a"}],
         )
     before = elasticache.calls("DescribeReplicationGroups")
-    edge = ElastiCache(client)
+    edge = ElastiCache(client, Calls(TokenBucket(rate=1000, burst=1000), max_concurrent_writes=4))
     listed = {g["ReplicationGroupId"] for g in edge.list_groups()}
     assert set(ids) <= listed
     assert elasticache.calls("DescribeReplicationGroups") - before >= 2  # it followed the Marker

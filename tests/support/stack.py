@@ -313,6 +313,11 @@ def operator(
         "ELASTICACHE_OPERATOR_POLL_SECONDS": "0.5",
         "ELASTICACHE_OPERATOR_RETRY_SECONDS": "1",
         "ELASTICACHE_OPERATOR_RESYNC_SECONDS": "3",
+        "ELASTICACHE_OPERATOR_EVENTS_SECONDS": "0.3",
+        "ELASTICACHE_OPERATOR_IDLE_EVENTS_SECONDS": "1",
+        "ELASTICACHE_OPERATOR_BUSY_LISTING_SECONDS": "2",
+        "ELASTICACHE_OPERATOR_AWS_CALLS_PER_SECOND": "200",
+        "ELASTICACHE_OPERATOR_AWS_BURST": "200",
         "ELASTICACHE_OPERATOR_PASSWORD_GRACE_SECONDS": str(password_grace_seconds),
         "ELASTICACHE_OPERATOR_AWS_MAX_ATTEMPTS": "2",
         "ELASTICACHE_OPERATOR_METRICS_PORT": str(free_port()),
@@ -322,6 +327,7 @@ def operator(
     with running(["-m", "elasticache_operator"], log, env=env) as process:
         health = f"http://127.0.0.1:{env['ELASTICACHE_OPERATOR_HEALTH_PORT']}/healthz"
         eventually(lambda: requests.get(health, timeout=2).ok, 30, message="operator healthy")
+        process.metrics_url = f"http://127.0.0.1:{env['ELASTICACHE_OPERATOR_METRICS_PORT']}/metrics"  # type: ignore[attr-defined]
         yield process
     print(log.read_text()[-5000:])
 
@@ -357,8 +363,25 @@ class Stack:
             yield cls(kubeconfig, AWS(api.endpoint), logs_dir, name, password_grace_seconds)
 
     def operator(self, name: str = "operator") -> contextlib.AbstractContextManager[subprocess.Popen[bytes]]:
-        return operator(
-            self.kubeconfig, self.aws.endpoint, self.logs_dir, name, self.instance, self.password_grace_seconds
+        return self._track(
+            operator(
+                self.kubeconfig, self.aws.endpoint, self.logs_dir, name, self.instance, self.password_grace_seconds
+            )
+        )
+
+    @contextlib.contextmanager
+    def _track(
+        self, running: contextlib.AbstractContextManager[subprocess.Popen[bytes]]
+    ) -> Iterator[subprocess.Popen[bytes]]:
+        with running as process:
+            self.process = process
+            yield process
+
+    def metric(self, name: str) -> float:
+        """A metric of the running operator, summed over its labels, as Prometheus would scrape it."""
+        text = requests.get(self.process.metrics_url, timeout=10).text  # type: ignore[attr-defined]
+        return sum(
+            float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith((name + " ", name + "{"))
         )
 
     def finish(self) -> None:

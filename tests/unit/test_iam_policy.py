@@ -29,10 +29,9 @@ IMPLIED = {
 def called_actions() -> set[str]:
     aws = ROOT / "operator" / "elasticache_operator" / "aws"
     calls = set()
-    for module, prefix in (("elasticache.py", "elasticache"), ("logs.py", "logs")):
+    for module, prefix in (("elasticache.py", "elasticache"), ("logs.py", "logs"), ("tagging.py", "tag")):
         source = (aws / module).read_text()
-        calls |= {f"{prefix}:{op}" for op in re.findall(r'_call\(\s*"(\w+)"', source)}
-        calls |= {f"{prefix}:{op}" for op in re.findall(r'labels\("(\w+)"\)', source)}
+        calls |= {f"{prefix}:{op}" for op in re.findall(r'_(?:call|pages)\(\s*"(\w+)"', source)}
     return calls | {f"elasticache:{op}" for op in STEP_OPERATIONS}  # sent by ElastiCache.apply(step)
 
 

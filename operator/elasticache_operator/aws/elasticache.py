@@ -1,32 +1,38 @@
-"""The one place boto3's ElastiCache client is called (counted in metrics, errors classified)."""
+"""The one place boto3's ElastiCache client is called (through the shared `Calls`: rate, metrics, errors)."""
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from .. import metrics
 from ..core.observed import ObservedGroup, observed_group
 from ..core.plan import Step
-from .errors import AWSCallError, from_boto
+from .calls import Calls
+from .errors import AWSCallError
 
 NOT_FOUND = "ReplicationGroupNotFoundFault"
 NO_MODIFICATIONS = "No modifications were requested"
+PAGE = 100  # the most DescribeReplicationGroups, DescribeCacheClusters and DescribeEvents return at once
 
 
 class ElastiCache:
-    def __init__(self, client: Any) -> None:
-        self.client = client
+    def __init__(self, client: Any, calls: Calls) -> None:
+        self.client, self.calls = client, calls
 
-    def _call(self, operation: str, fn: Callable[..., Any], **kwargs: Any) -> Any:
-        metrics.aws_api_requests_total.labels(operation).inc()
-        try:
-            return fn(**kwargs)
-        except Exception as error:  # noqa: BLE001 - classified below, re-raised if not AWS's
-            failure = from_boto(operation, error)
-            metrics.aws_api_request_errors_total.labels(operation, failure.code).inc()
-            raise failure from error
+    def _call(self, operation: str, fn: Callable[..., Any], write: bool = False, **kwargs: Any) -> Any:
+        return self.calls(operation, fn, write=write, **kwargs)
+
+    def _pages(self, operation: str, fn: Callable[..., Any], key: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        marker: str | None = None
+        while True:
+            params = {**kwargs, "MaxRecords": PAGE, **({"Marker": marker} if marker else {})}
+            page = self.calls(operation, fn, **params)
+            yield from page[key]
+            marker = page.get("Marker")
+            if not marker:
+                return
 
     def describe_group(self, group_id: str) -> dict[str, Any] | None:
         try:
@@ -40,19 +46,24 @@ class ElastiCache:
         return groups[0] if groups else None
 
     def list_groups(self) -> Iterator[dict[str, Any]]:
-        """Every group in the region, 100 a page: one listing can serve all RedisClusters at once."""
-        marker: str | None = None
-        while True:
-            page = self._call(
-                "DescribeReplicationGroups",
-                self.client.describe_replication_groups,
-                MaxRecords=100,
-                **({"Marker": marker} if marker else {}),
+        """Every group in the region, 100 a page: one listing serves all RedisClusters at once."""
+        return self._pages("DescribeReplicationGroups", self.client.describe_replication_groups, "ReplicationGroups")
+
+    def list_cache_clusters(self) -> Iterator[dict[str, Any]]:
+        """Every cache cluster (node) in the region: only they carry the engine version."""
+        return self._pages("DescribeCacheClusters", self.client.describe_cache_clusters, "CacheClusters")
+
+    def events_since(self, start: datetime.datetime) -> list[dict[str, Any]]:
+        """What happened to replication groups since `start` (creations, modifications, failovers, deletions)."""
+        return list(
+            self._pages(
+                "DescribeEvents",
+                self.client.describe_events,
+                "Events",
+                SourceType="replication-group",
+                StartTime=start,
             )
-            yield from page["ReplicationGroups"]
-            marker = page.get("Marker")
-            if not marker:
-                return
+        )
 
     def engine_version(self, cache_cluster_id: str) -> str | None:
         clusters = self._call(
@@ -79,48 +90,60 @@ class ElastiCache:
         tags = self.tags(group["ARN"]) if group.get("ARN") else {}
         return observed_group(group, version, tags)
 
-    def create(self, request: dict[str, Any]) -> None:
+    def create(self, request: dict[str, Any]) -> bool:
+        """False when a group with that id exists already (a create that raced ours, or someone else's)."""
         try:
-            self._call("CreateReplicationGroup", self.client.create_replication_group, **request)
+            self._call("CreateReplicationGroup", self.client.create_replication_group, write=True, **request)
+            return True
         except AWSCallError as e:
-            if e.code != "ReplicationGroupAlreadyExists":  # a create that raced ours: the next read sorts it out
+            if e.code != "ReplicationGroupAlreadyExists":
                 raise
+            return False
 
-    def apply(self, group_id: str, step: Step) -> None:
-        """Send one planned change. A change AWS finds already made counts as made: the operator may
-        have died after sending it, before it could write that down."""
+    def apply(self, group_id: str, step: Step) -> bool:
+        """Send one planned change; False when AWS finds it made already (the operator may have died
+        after sending it, before it could write that down), so the group is not busy with it."""
         method = getattr(self.client, _snake(step.operation))
         try:
-            self._call(step.operation, method, ReplicationGroupId=group_id, **step.request)
+            self._call(step.operation, method, write=True, ReplicationGroupId=group_id, **step.request)
+            return True
         except AWSCallError as e:
             if e.code == "NoOperationFault" or (
                 e.code == "InvalidParameterCombination" and NO_MODIFICATIONS in e.message
             ):
-                return
+                return False
             raise
 
     def add_tags(self, arn: str, tags: dict[str, str]) -> None:
         self._call(
             "AddTagsToResource",
             self.client.add_tags_to_resource,
+            write=True,
             ResourceName=arn,
             Tags=[{"Key": k, "Value": v} for k, v in sorted(tags.items())],
         )
 
     def remove_tags(self, arn: str, keys: tuple[str, ...]) -> None:
         self._call(
-            "RemoveTagsFromResource", self.client.remove_tags_from_resource, ResourceName=arn, TagKeys=list(keys)
+            "RemoveTagsFromResource",
+            self.client.remove_tags_from_resource,
+            write=True,
+            ResourceName=arn,
+            TagKeys=list(keys),
         )
 
-    def delete(self, group_id: str, final_snapshot: str | None) -> None:
+    def delete(self, group_id: str, final_snapshot: str | None) -> bool:
+        """False when the group was gone already."""
         kwargs: dict[str, Any] = {"ReplicationGroupId": group_id}
         if final_snapshot:
             kwargs["FinalSnapshotIdentifier"] = final_snapshot
         try:
-            self._call("DeleteReplicationGroup", self.client.delete_replication_group, **kwargs)
+            self._call("DeleteReplicationGroup", self.client.delete_replication_group, write=True, **kwargs)
+            return True
         except AWSCallError as e:
             if e.code != NOT_FOUND:
                 raise
+            return False
 
 
 def _snake(operation: str) -> str:

@@ -13,12 +13,16 @@ class Kind(enum.Enum):
     TERMINAL = "terminal"  # the request itself is wrong or over quota: stop until the spec changes
 
 
-TRANSIENT = {
+THROTTLING = {
     "Throttling",
     "ThrottlingException",
     "RequestLimitExceeded",
     "TooManyRequestsException",
     "RequestThrottled",
+    "RequestThrottledException",
+    "SlowDown",
+}
+TRANSIENT = THROTTLING | {
     "ServiceUnavailable",
     "InternalFailure",
     "InternalError",
@@ -72,6 +76,11 @@ class AWSCallError(Exception):
         super().__init__(f"{operation}: {code}: {message}")
         self.operation, self.code, self.message = operation, code, message
         self.kind = classify(code, http_status)
+
+    @property
+    def throttled(self) -> bool:
+        """AWS asked the operator to slow down: a reason to wait, never a failure to report."""
+        return self.code in THROTTLING
 
 
 def from_boto(operation: str, error: Exception) -> AWSCallError:

@@ -1,0 +1,267 @@
+"""One shared observation of ElastiCache for every RedisCluster, so AWS calls do not grow with them.
+
+A full resync lists all groups (DescribeReplicationGroups), all nodes (DescribeCacheClusters, for the
+engine versions) and the tags of this cluster's groups (the Resource Groups Tagging API), 100 a page:
+about ceil(N/100) + ceil(nodes/100) + ceil(N/100) calls, whatever N is. Between resyncs, DescribeEvents
+says which groups changed (every `events_seconds` while a group is busy, `idle_events_seconds`
+otherwise) and only those are described again; while a group is busy, a listing every
+`busy_listing_seconds` catches what an event would have missed. Reconciles read the snapshot; a group
+the operator itself just changed is described directly once, so no decision rests on a stale view.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import metrics
+from ..core.observed import ObservedGroup, observed_group
+from .elasticache import PAGE, ElastiCache
+from .errors import AWSCallError
+from .tagging import Tagging
+
+log = logging.getLogger(__name__)
+
+SETTLED = ("available", "create-failed")
+EVENT_OVERLAP = datetime.timedelta(minutes=1)  # events are read again this far back: clocks and AWS lag
+
+
+@dataclass
+class Known:
+    group: dict[str, Any]
+    tags: dict[str, str]
+    described_at: float  # monotonic
+    stale: bool = False  # changed by the operator since: describe before trusting
+
+
+@dataclass
+class Timing:
+    resync_seconds: float
+    events_seconds: float
+    idle_events_seconds: float
+    busy_listing_seconds: float
+
+
+@dataclass
+class Observer:
+    elasticache: ElastiCache
+    tagging: Tagging
+    cluster_name: str
+    timing: Timing
+    on_change: Callable[[set[str]], None] = lambda ids: None
+    clock: Callable[[], float] = time.monotonic
+    utcnow: Callable[[], datetime.datetime] = lambda: datetime.datetime.now(datetime.UTC)
+
+    _groups: dict[str, Known] = field(default_factory=dict)
+    _versions: dict[str, str] = field(default_factory=dict)  # cache cluster id → engine version
+    _events_from: datetime.datetime | None = None
+    _events_seen: dict[tuple[str, str, str], datetime.datetime] = field(default_factory=dict)
+    _last_resync: float | None = None
+    _last_listing: float | None = None
+    _lock: threading.RLock = field(default_factory=threading.RLock)
+    ready: threading.Event = field(default_factory=threading.Event)
+
+    # --- what reconciles ask ----------------------------------------------------------------------
+
+    def observe(self, group_id: str) -> ObservedGroup | None:
+        """The group as last seen. Not listed at the last resync: it does not exist (its id carries the
+        RedisCluster's uid, so nobody made it since but this operator, which notes its creates)."""
+        if not self.ready.wait(timeout=60):
+            return self.elasticache.observe(group_id)  # no snapshot yet: ask AWS directly
+        with self._lock:
+            known = self._groups.get(group_id)
+        if known is None:
+            return None
+        if known.stale:
+            return self.describe(group_id)
+        return self._view(known)
+
+    def describe(self, group_id: str) -> ObservedGroup | None:
+        """Ask AWS now (deletions are confirmed so), and keep the answer."""
+        group = self.elasticache.describe_group(group_id)
+        with self._lock:
+            known = self._groups.get(group_id)
+        if group is None:
+            self._forget([group_id])
+            return None
+        tags = known.tags if known is not None and known.group.get("ARN") == group.get("ARN") else None
+        if tags is None:
+            tags = self.elasticache.tags(group["ARN"]) if group.get("ARN") else {}
+        self._keep_version(group)
+        with self._lock:
+            self._groups[group_id] = Known(group, tags, self.clock())
+            return self._view(self._groups[group_id])
+
+    def noted_create(self, group_id: str, tags: dict[str, str]) -> None:
+        """The operator asked AWS to create this group: it exists from now on, creating, until an event
+        (or a listing) says more."""
+        with self._lock:
+            if group_id not in self._groups:
+                group = {"ReplicationGroupId": group_id, "Status": "creating"}
+                self._groups[group_id] = Known(group, dict(tags), self.clock())
+
+    def noted_change(self, group_id: str, status: str | None = None, tags: dict[str, str] | None = None) -> None:
+        """The operator changed this group. AWS accepted it, so the group is now `status` (modifying,
+        deleting) until an event or a listing says more; new tags are known as they are. Without
+        either, the group is described before the snapshot is trusted again."""
+        with self._lock:
+            known = self._groups.get(group_id)
+            if known is None:
+                return
+            if status is not None:
+                known.group = {**known.group, "Status": status}
+            if tags is not None:
+                known.tags = dict(tags)
+            if status is None and tags is None:
+                known.stale = True
+
+    def _view(self, known: Known) -> ObservedGroup:
+        members = known.group.get("MemberClusters") or []
+        version = self._versions.get(members[0]) if members else None
+        if known.group.get("Status") != "available":
+            version = None
+        return observed_group(known.group, version, known.tags)
+
+    def _keep_version(self, group: dict[str, Any]) -> None:
+        """Read again whenever a group is described: an upgrade is what may just have finished."""
+        members = group.get("MemberClusters") or []
+        if members and group.get("Status") == "available":
+            version = self.elasticache.engine_version(members[0])
+            if version:
+                with self._lock:
+                    self._versions[members[0]] = version
+
+    # --- keeping the snapshot -----------------------------------------------------------------------
+
+    def resync(self) -> int:
+        """List everything; returns the AWS calls it took."""
+        started = self.clock()
+        with self.elasticache.calls.counted() as calls:
+            groups = list(self.elasticache.list_groups())
+            versions = {
+                node["CacheClusterId"]: node["EngineVersion"]
+                for node in self.elasticache.list_cache_clusters()
+                if node.get("EngineVersion")
+            }
+            tags = self.tagging.group_tags(self.cluster_name)
+        with self._lock:
+            self._versions = versions
+        changed = self._take_listing(groups, started, tags)
+        self._last_resync = self._last_listing = self.clock()
+        metrics.observer_calls_per_resync.set(calls[0])
+        self.ready.set()
+        self._notify(changed)
+        return calls[0]
+
+    def list_groups(self) -> None:
+        """Only the groups (while some are busy): statuses and shapes, no versions or tags."""
+        started = self.clock()
+        self._notify(self._take_listing(list(self.elasticache.list_groups()), started, None))
+        self._last_listing = self.clock()
+
+    def _take_listing(
+        self, groups: list[dict[str, Any]], started: float, tags: dict[str, dict[str, str]] | None
+    ) -> set[str]:
+        changed = set()
+        with self._lock:
+            listed = {g["ReplicationGroupId"] for g in groups}
+            for group in groups:
+                group_id = group["ReplicationGroupId"]
+                known = self._groups.get(group_id)
+                if tags is not None:
+                    group_tags = tags.get(group.get("ARN", ""), {})
+                else:
+                    group_tags = known.tags if known else {}
+                if known is None or known.group != group or known.tags != group_tags:
+                    changed.add(group_id)
+                self._groups[group_id] = Known(group, group_tags, self.clock())
+            # Gone: listed before and not now, unless (re)described since this listing began.
+            gone = [i for i, k in self._groups.items() if i not in listed and k.described_at < started]
+        self._forget(gone)
+        return changed | set(gone)
+
+    def _forget(self, group_ids: Iterable[str]) -> None:
+        with self._lock:
+            for group_id in group_ids:
+                self._groups.pop(group_id, None)
+
+    def poll_events(self) -> set[str]:
+        """Describe again the groups that DescribeEvents names; returns those."""
+        now = self.utcnow()
+        start = (self._events_from or now) - EVENT_OVERLAP
+        events = self.elasticache.events_since(start)
+        self._events_from = now
+        named = set()
+        for event in events:
+            key = (event.get("SourceIdentifier", ""), str(event.get("Date")), event.get("Message", ""))
+            if key not in self._events_seen:
+                self._events_seen[key] = now
+                named.add(key[0])
+        horizon = now - 2 * EVENT_OVERLAP
+        self._events_seen = {k: seen for k, seen in self._events_seen.items() if seen > horizon}
+        with self._lock:
+            named &= set(self._groups)  # only groups the operator knows (its own, and those asked for)
+        if len(named) > PAGE:  # a listing is cheaper than describing them one by one
+            self.list_groups()
+            return named
+        for group_id in named:
+            with self._lock:
+                known = self._groups.get(group_id)
+                if known is not None:
+                    known.stale = True
+            self.describe(group_id)
+        self._notify(named)
+        return named
+
+    def _notify(self, group_ids: set[str]) -> None:
+        if group_ids:
+            try:
+                self.on_change(group_ids)
+            except Exception:  # noqa: BLE001 - a listener's fault must not stop the observation
+                log.exception("could not pass on changes of %d groups", len(group_ids))
+
+    # --- the loop -------------------------------------------------------------------------------------
+
+    def busy(self) -> bool:
+        with self._lock:
+            return any(k.group.get("Status") not in SETTLED for k in self._groups.values())
+
+    def due(self) -> str | None:
+        """What to do now: 'resync', 'listing', 'events', or None."""
+        now = self.clock()
+        if self._last_resync is None or now - self._last_resync >= self.timing.resync_seconds:
+            return "resync"
+        busy = self.busy()
+        if busy and (self._last_listing is None or now - self._last_listing >= self.timing.busy_listing_seconds):
+            return "listing"
+        return "events"
+
+    def run(self, stop: threading.Event) -> None:
+        """Observe until `stop` is set; faults are logged and retried at the next turn."""
+        while not stop.is_set():
+            if self._last_resync is not None:
+                metrics.observer_snapshot_age_seconds.set(self.clock() - self._last_resync)
+            try:
+                work = self.due()
+                if work == "resync":
+                    self.resync()
+                elif work == "listing":
+                    self.list_groups()
+                else:
+                    self.poll_events()
+            except AWSCallError as e:
+                log.warning("observing ElastiCache failed (%s); retrying", e)
+            except Exception:  # noqa: BLE001 - keep observing whatever one turn did
+                log.exception("observing ElastiCache failed; retrying")
+            interval = self.timing.events_seconds if self.busy() else self.timing.idle_events_seconds
+            if self._last_resync is not None:
+                until_resync = self.timing.resync_seconds - (self.clock() - self._last_resync)
+                interval = max(min(interval, until_resync), 0.05)
+            else:
+                interval = min(interval, 5.0)  # no snapshot yet: try again soon
+            stop.wait(interval)
