@@ -16,7 +16,7 @@ import boto3
 import kopf
 from botocore.config import Config
 
-from . import API_GROUP, API_VERSION, INSTANCE_LABEL, PLURAL, reconcile
+from . import ADOPT_ANNOTATION, API_GROUP, API_VERSION, INSTANCE_LABEL, PLURAL, reconcile
 from .aws.calls import Calls, TokenBucket, count_throttles
 from .aws.elasticache import ElastiCache
 from .aws.logs import Logs
@@ -173,8 +173,13 @@ def _post_events(outcome: reconcile.Outcome, body: kopf.Body) -> None:
 
 @kopf.on.event(*RESOURCE, labels=CLAIMED)
 def spec_changed(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-    """A new generation (or none observed yet): its loop reconciles now rather than at its next turn."""
-    if body.get("status", {}).get("observedGeneration") != body["metadata"].get("generation"):
+    """A new generation (or none observed yet), or an adopt annotation naming another group than the
+    status does: its loop reconciles now rather than at its next turn."""
+    status = body.get("status", {})
+    adopt = (body["metadata"].get("annotations") or {}).get(ADOPT_ANNOTATION)
+    if status.get("observedGeneration") != body["metadata"].get("generation") or (
+        adopt and adopt != status.get("replicationGroupId")
+    ):
         memo["wakeups"].wake(body["metadata"]["uid"])
 
 

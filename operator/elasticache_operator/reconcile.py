@@ -12,13 +12,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from . import metrics
+from . import ADOPT_ANNOTATION, metrics
 from .aws.elasticache import ElastiCache
 from .aws.errors import AWSCallError, Kind
 from .aws.logs import Logs
 from .aws.observer import Observer
+from .core import adoption, naming
 from .core import conditions as c
-from .core import naming
 from .core.connection import connection_data
 from .core.decide import (
     Applying,
@@ -29,9 +29,10 @@ from .core.decide import (
     invalid_spec,
     status_fields,
 )
-from .core.desired import Identity, Placement, create_request, desired_group
+from .core.desired import DesiredGroup, Identity, Placement, create_request, desired_group
+from .core.observed import ObservedGroup
 from .core.password import NONE, PasswordAction, Pending, password_action
-from .core.spec import auth_token_problem, describe_validation_error, parse_spec
+from .core.spec import OWNERSHIP_TAG_PREFIX, auth_token_problem, describe_validation_error, parse_spec
 from .kube.secrets import ConnectionSecret, SecretProblem, Secrets
 from .kube.status import StatusWriter
 from .settings import Settings
@@ -136,11 +137,17 @@ def reconcile(body: dict[str, Any], deps: Deps) -> Outcome:
         return _reconcile(body, deps)
 
 
+def _group_id(body: dict[str, Any], identity: Identity) -> tuple[str, str | None]:
+    """The group this RedisCluster is about, and the one its adopt annotation names (if any)."""
+    annotation = ((body["metadata"].get("annotations") or {}).get(ADOPT_ANNOTATION) or "").strip().lower() or None
+    return annotation or (body.get("status") or {}).get("replicationGroupId") or identity.group_id, annotation
+
+
 def _reconcile(body: dict[str, Any], deps: Deps) -> Outcome:
     settings = deps.settings
     identity = _identity(body, settings)
     status = body.get("status") or {}
-    group_id = status.get("replicationGroupId") or identity.group_id
+    group_id, annotation = _group_id(body, identity)
     raw_spec = body.get("spec") or {}
     secret_name = raw_spec.get("connectionSecretName") or f"{identity.name}-redis"
     fields = status_fields(group_id, None, secret_name)
@@ -154,21 +161,39 @@ def _reconcile(body: dict[str, Any], deps: Deps) -> Outcome:
     if holding_after_failure(status, body["metadata"].get("generation")):
         return Outcome()  # the last AWS answer was final for this spec: no new calls until it changes
 
-    ref = spec.default_user_password.secret_key_ref
-    try:
-        password = deps.secrets.read_value(identity.namespace, ref.name, ref.key)
-    except SecretProblem as e:
-        return _conclude(body, invalid_spec(str(e)), fields, deps, settings.retry_seconds)
-    if problem := auth_token_problem(password):
-        message = f"The password in Secret {ref.name} key {ref.key!r} {problem}"
-        return _conclude(body, invalid_spec(message), fields, deps, settings.retry_seconds)
+    password: str | None = None
+    if spec.default_user_password is not None:
+        ref = spec.default_user_password.secret_key_ref
+        try:
+            password = deps.secrets.read_value(identity.namespace, ref.name, ref.key)
+        except SecretProblem as e:
+            return _conclude(body, invalid_spec(str(e)), fields, deps, settings.retry_seconds)
+        if problem := auth_token_problem(password):
+            message = f"The password in Secret {ref.name} key {ref.key!r} {problem}"
+            return _conclude(body, invalid_spec(message), fields, deps, settings.retry_seconds)
 
     desired = desired_group(spec, identity, group_id)
     secret_name = spec.secret_name(identity.name)
+    if spec.management_policy == "ObserveOnly":
+        return _observe_only(body, desired, group_id, annotation, password, secret_name, deps)
+    assert password is not None  # the spec requires it unless ObserveOnly
     pending_name = naming.pending_secret_name(secret_name)
     operation = "DescribeReplicationGroups"
     try:
+        managed = status.get("replicationGroupId")
+        if annotation and managed and managed != annotation and _owned(deps.observer.observe(managed), identity):
+            moved = c.Verdict(
+                "False",
+                c.ADOPTION_REFUSED,
+                f"This RedisCluster manages replication group {managed}; the annotation now names {annotation}."
+                " Moving to another group is not supported: set the annotation back",
+                terminal=True,
+            )
+            return _conclude(body, moved, status_fields(managed, None, secret_name), deps, None)
         observed = deps.observer.observe(group_id)
+        if annotation and not _owned(observed, identity):
+            operation = "AddTagsToResource"
+            return _adopt(body, desired, group_id, secret_name, deps)
         fields = status_fields(group_id, observed, secret_name)
         now = deps.now()
         if observed is None:
@@ -196,6 +221,7 @@ def _reconcile(body: dict[str, Any], deps: Deps) -> Outcome:
             applying=Applying.from_status(status),
             generation=body["metadata"].get("generation"),
             log_retention_applied=status.get("slowLogRetentionDays"),
+            tag_keys_applied=frozenset(status.get("tagKeys") or ()),
         )
         events: list[Event] = []
         if decision.create:
@@ -241,6 +267,8 @@ def _reconcile(body: dict[str, Any], deps: Deps) -> Outcome:
                 deps.observer.noted_change(group_id, tags={**kept, **plan.add_tags})
         if observed is not None:
             fields["applying"] = decision.applying.as_status() if decision.applying else None
+            if decision.plan is not None or decision.create:
+                fields["tagKeys"] = sorted(spec.tags)
         if connection is not None and observed is not None and observed.endpoints is not None:
             publish = _password_to_publish(action, connection, pending, password)
             if decision.write_secret:
@@ -277,6 +305,79 @@ def _reconcile(body: dict[str, Any], deps: Deps) -> Outcome:
         return _conclude(body, invalid_spec(str(e)), fields, deps, settings.retry_seconds)
 
 
+def desired_user_tags(desired: DesiredGroup) -> dict[str, str]:
+    return {k: v for k, v in desired.tags.items() if not k.startswith(OWNERSHIP_TAG_PREFIX)}
+
+
+def _owned(observed: ObservedGroup | None, identity: Identity) -> bool:
+    return observed is not None and naming.is_owned(observed.tags, identity.uid)
+
+
+def _adopt(body: dict[str, Any], desired: DesiredGroup, group_id: str, secret_name: str, deps: Deps) -> Outcome:
+    """Take over the group the annotation names, if its fixed shape matches and nobody else owns it."""
+    identity = _identity(body, deps.settings)
+    unlinked = {"connectionSecretName": secret_name}  # no replicationGroupId until the group is this one's
+    observed = deps.observer.describe(group_id, fresh_tags=True)
+    if observed is None:
+        return _conclude(body, adoption.missing(group_id), unlinked, deps, deps.settings.retry_seconds)
+    if owner := adoption.owner_elsewhere(observed, identity.uid):
+        verdict = c.Verdict(
+            "False",
+            c.NOT_OWNED,
+            f"Replication group {group_id} belongs to RedisCluster {owner}; it is not adopted",
+            terminal=True,
+        )
+        return _conclude(body, verdict, unlinked, deps, None)
+    if problems := adoption.adoption_problems(desired, observed):
+        return _conclude(body, adoption.refused(group_id, problems), unlinked, deps, None)
+    deps.elasticache.add_tags(observed.arn, desired.tags)
+    deps.observer.noted_change(group_id, tags={**observed.tags, **desired.tags})
+    adopted = c.Verdict(
+        "False", c.MODIFYING, f"Adopted replication group {group_id}; bringing it in line with the spec", True
+    )
+    events = [Event("Normal", "Adopted", f"Replication group {group_id} is now managed by this RedisCluster")]
+    fields = {**status_fields(group_id, observed, secret_name), "tagKeys": sorted(desired_user_tags(desired))}
+    return _conclude(body, adopted, fields, deps, 0.1, events)
+
+
+def _observe_only(
+    body: dict[str, Any],
+    desired: DesiredGroup,
+    group_id: str,
+    annotation: str | None,
+    password: str | None,
+    secret_name: str,
+    deps: Deps,
+) -> Outcome:
+    """Read and report; write nothing to AWS. The connection Secret only when a password is given."""
+    identity = _identity(body, deps.settings)
+    if annotation is None and not (body.get("status") or {}).get("replicationGroupId"):
+        message = f"managementPolicy ObserveOnly needs the annotation {ADOPT_ANNOTATION} naming the group to observe"
+        return _conclude(body, invalid_spec(message), {"connectionSecretName": secret_name}, deps, None)
+    try:
+        observed = deps.observer.observe(group_id)
+        if observed is None or not observed.arn:
+            observed = deps.observer.describe(group_id)
+        verdict = adoption.observing(desired, observed, group_id)
+        fields = status_fields(group_id, observed, secret_name)
+        if observed is None:
+            return _conclude(body, verdict, {"connectionSecretName": secret_name}, deps, deps.settings.retry_seconds)
+        events: list[Event] = []
+        if password is not None and observed.endpoints is not None and verdict.ready == "True":
+            current = deps.secrets.read_connection(identity.namespace, secret_name, identity.uid)
+            data = connection_data(observed.endpoints, observed.sharded, password)
+            written = deps.secrets.apply_connection(identity.namespace, secret_name, data, body, current)
+            if written != "unchanged":
+                events.append(Event("Normal", "ConnectionSecret", f"Secret {secret_name} {written}"))
+        return _conclude(body, verdict, fields, deps, None, events)
+    except AWSCallError as e:
+        if e.throttled:
+            return Outcome(requeue_after=deps.settings.poll_seconds, throttled=True)
+        return _conclude(body, aws_error("DescribeReplicationGroups", e.code, e.message, False), {}, deps, None)
+    except SecretProblem as e:
+        return _conclude(body, invalid_spec(str(e)), {}, deps, deps.settings.retry_seconds)
+
+
 def _password_to_publish(
     action: PasswordAction, connection: ConnectionSecret, pending: Pending | None, source: str
 ) -> str:
@@ -303,7 +404,9 @@ def finalize(body: dict[str, Any], deps: Deps) -> Outcome:
 def _finalize(body: dict[str, Any], deps: Deps) -> Outcome:
     identity = _identity(body, deps.settings)
     status = body.get("status") or {}
-    group_id = status.get("replicationGroupId") or identity.group_id
+    group_id, _ = _group_id(body, identity)
+    if (body.get("spec") or {}).get("managementPolicy") == "ObserveOnly":
+        return Outcome(events=[Event("Normal", "Released", f"Replication group {group_id} was only observed; kept")])
     policy = (body.get("spec") or {}).get("deletionPolicy", "Snapshot")
     if policy not in ("Delete", "Retain", "Snapshot"):
         policy = "Snapshot"  # never lose data on a malformed spec

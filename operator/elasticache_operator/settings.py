@@ -45,7 +45,20 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     metrics_port: int = Field(default=8000, ge=0, le=65535)  # 0 turns the metrics endpoint off
     health_port: int = Field(default=8080, ge=0, le=65535)
-    standalone: bool = True  # no kopf peering: one replica with `strategy: Recreate`
+    standalone: bool = True  # no kopf peering: one active operator, chosen by leader election below
+    # High availability: replicas elect a leader on a coordination.k8s.io Lease; only the leader reconciles.
+    leader_election: bool = False
+    lease_name: str = "elasticache-operator"
+    lease_namespace: str = Field(
+        default="default", validation_alias=AliasChoices("ELASTICACHE_OPERATOR_LEASE_NAMESPACE", "POD_NAMESPACE")
+    )
+    identity: str = Field(  # this replica's name in the Lease
+        default_factory=lambda: __import__("socket").gethostname(),
+        validation_alias=AliasChoices("ELASTICACHE_OPERATOR_IDENTITY", "POD_NAME"),
+    )
+    lease_duration_seconds: float = Field(default=15.0, gt=0)  # a standby takes over this long after the last renewal
+    renew_deadline_seconds: float = Field(default=10.0, gt=0)  # a leader that could not renew this long stops at once
+    retry_period_seconds: float = Field(default=2.0, gt=0)  # how often leaders renew and standbys try
 
     @field_validator("security_group_ids", "namespaces", mode="before")
     @classmethod

@@ -25,6 +25,7 @@ SHARDED = {"enableSharding": True, "numShards": 2, "numReplicaNodes": 1}
 
 # One violation per CEL rule: (old spec for transition rules, or None; the spec that breaks it).
 CEL_CASES = {
+    "defaultUserPassword is required unless managementPolicy is ObserveOnly": (None, {"defaultUserPassword": None}),
     "numShards greater than 1 requires enableSharding: true": (None, {"numShards": 3}),
     "a sharded cluster needs numReplicaNodes of at least 1": (None, {"enableSharding": True}),
     "enableAutomaticFailover needs numReplicaNodes of at least 1": (None, {"enableAutomaticFailover": True}),

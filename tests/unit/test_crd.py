@@ -78,9 +78,10 @@ def test_examples_pass_admission_and_the_model(spec):
 SPECS = st.fixed_dictionaries(
     {
         "instanceSize": st.sampled_from(["cache.t4g.micro", "cache.r7g.large", "t4g.micro", "cache.R7G.large"]),
-        "defaultUserPassword": st.just({"secretKeyRef": {"name": "pw", "key": "password"}}),
     },
     optional={
+        "defaultUserPassword": st.just({"secretKeyRef": {"name": "pw", "key": "password"}}),
+        "managementPolicy": st.sampled_from(["Manage", "ObserveOnly", "Orphan"]),
         "engine": st.sampled_from(["redis", "valkey", "memcached"]),
         "engineVersion": st.sampled_from(["5.0.6", "6.0", "6.2", "7.1", "8.0", "10.0", "7", "v7.1"]),
         "enableSharding": st.booleans(),

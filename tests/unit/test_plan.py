@@ -142,9 +142,17 @@ def test_tags_are_added_changed_and_removed_but_aws_tags_kept():
         "gone": "x",
         "aws:cloudformation:stack": "s",
     }
-    plan = plan_changes(desired(tags={"team": "new"}), observed(tags=have))
+    plan = plan_changes(
+        desired(tags={"team": "new"}), observed(tags=have), tag_keys_applied=frozenset({"team", "gone"})
+    )
     assert plan.add_tags == {"team": "new"}
     assert plan.remove_tags == ("gone",)
+
+
+def test_tags_the_operator_never_set_are_left_alone():
+    have = {**ownership_tags("shop", "cache", "uid-1", "prod"), "CostCenter": "42", "team": "a"}
+    plan = plan_changes(desired(tags={"team": "a"}), observed(tags=have), tag_keys_applied=frozenset({"team"}))
+    assert plan.remove_tags == () and plan.add_tags == {}
 
 
 def test_what_only_a_new_cluster_can_change_is_refused_with_what_to_do():

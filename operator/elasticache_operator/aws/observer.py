@@ -81,15 +81,18 @@ class Observer:
             return self.describe(group_id)
         return self._view(known)
 
-    def describe(self, group_id: str) -> ObservedGroup | None:
-        """Ask AWS now (deletions are confirmed so), and keep the answer."""
+    def describe(self, group_id: str, fresh_tags: bool = False) -> ObservedGroup | None:
+        """Ask AWS now (deletions are confirmed so), and keep the answer. `fresh_tags`: read the group's
+        own tags too (the snapshot has tags only of groups tagged for this cluster)."""
         group = self.elasticache.describe_group(group_id)
         with self._lock:
             known = self._groups.get(group_id)
         if group is None:
             self._forget([group_id])
             return None
-        tags = known.tags if known is not None and known.group.get("ARN") == group.get("ARN") else None
+        tags = None
+        if not fresh_tags and known is not None and known.group.get("ARN") == group.get("ARN"):
+            tags = known.tags
         if tags is None:
             tags = self.elasticache.tags(group["ARN"]) if group.get("ARN") else {}
         self._keep_version(group)

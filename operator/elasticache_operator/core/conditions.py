@@ -35,6 +35,8 @@ NOT_OWNED = "NotOwned"
 AWS_ERROR = "AWSError"
 CHANGE_NOT_SUPPORTED = "ChangeNotSupported"
 UNKNOWN_STATUS = "UnknownStatus"
+ADOPTION_REFUSED = "AdoptionRefused"
+OBSERVING = "Observing"
 REASONS = (
     CREATING,
     AVAILABLE,
@@ -47,6 +49,8 @@ REASONS = (
     AWS_ERROR,
     CHANGE_NOT_SUPPORTED,
     UNKNOWN_STATUS,
+    ADOPTION_REFUSED,
+    OBSERVING,
 )
 
 # The one table from ElastiCache status strings to verdicts.

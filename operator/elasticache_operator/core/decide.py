@@ -57,6 +57,7 @@ def decide(
     applying: Applying | None = None,
     generation: int | None = None,
     log_retention_applied: int | None = None,
+    tag_keys_applied: frozenset[str] = frozenset(),
 ) -> Decision:
     if observed is None:
         return Decision(
@@ -84,7 +85,7 @@ def decide(
     if password.kind in ("rotate", "set") and password.token is not None:
         call: Call = "ROTATE" if password.kind == "rotate" else "SET"
         auth_step = auth_token_step(Pending(password.token, call, observed.auth_token_modified))
-    plan = plan_changes(desired, observed, auth_step, log_retention_applied)
+    plan = plan_changes(desired, observed, auth_step, log_retention_applied, tag_keys_applied)
     step, now_applying = None, None
     if plan.steps:
         done = applying.step if applying is not None and applying.generation == generation else 0

@@ -43,6 +43,8 @@ class ObservedGroup:
     shard_ids: tuple[str, ...] = ()  # NodeGroupIds, as AWS lists them
     replica_counts: tuple[int, ...] = ()  # per shard; uneven only while a change is under way or was cut short
     auth_token_modified: str = ""  # AuthTokenLastModifiedDate: moves when a ROTATE or SET has been applied
+    transit_encryption: bool = True
+    security_group_ids: tuple[str, ...] = ()
 
     @property
     def slow_log_enabled(self) -> bool:
@@ -79,6 +81,7 @@ def observed_group(group: dict[str, Any], engine_version: str | None, tags: dict
         shard_ids=tuple(str(g.get("NodeGroupId", "")) for g in node_groups),
         replica_counts=counts,
         auth_token_modified=str(group.get("AuthTokenLastModifiedDate") or ""),
+        transit_encryption=bool(group.get("TransitEncryptionEnabled", True)),
     )
 
 

@@ -65,13 +65,20 @@ def plan_changes(
     observed: ObservedGroup,
     auth_step: Step | None = None,
     log_retention_applied: int | None = None,
+    tag_keys_applied: frozenset[str] = frozenset(),
 ) -> Plan:
     """`auth_step`: the ROTATE or SET the password module asks for; `log_retention_applied`: the
-    slow-log retention last set in CloudWatch (from status), None if never."""
+    slow-log retention last set in CloudWatch (from status), None if never; `tag_keys_applied`: the
+    spec's tag keys the operator set before (from status). Only those are removed when the spec drops
+    them: tags set by others (cost allocation, the tool a group was adopted from) are left alone."""
     unsupported = _unsupported(desired, observed)
     add = {k: v for k, v in desired.tags.items() if observed.tags.get(k) != v}
     remove = tuple(
-        sorted(k for k in observed.tags if k not in desired.tags and not k.startswith(AWS_RESERVED_TAG_PREFIX))
+        sorted(
+            k
+            for k in observed.tags
+            if k in tag_keys_applied and k not in desired.tags and not k.startswith(AWS_RESERVED_TAG_PREFIX)
+        )
     )
     if desired.sharded != observed.sharded:
         return Plan((), add, remove, tuple(unsupported))

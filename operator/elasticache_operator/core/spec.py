@@ -51,7 +51,8 @@ class Accessibility(SpecModel):
 
 class RedisClusterSpec(SpecModel):
     instance_size: str = Field(pattern=NODE_TYPE_PATTERN)
-    default_user_password: PasswordSource
+    default_user_password: PasswordSource | None = None  # required unless managementPolicy is ObserveOnly
+    management_policy: Literal["Manage", "ObserveOnly"] = "Manage"
     engine: Literal["redis", "valkey"] = "redis"
     engine_version: str | None = Field(default=None, pattern=ENGINE_VERSION_PATTERN)
     enable_sharding: bool = False
@@ -88,6 +89,8 @@ class RedisClusterSpec(SpecModel):
 def cross_field_problems(spec: RedisClusterSpec) -> list[str]:
     """The rules the CRD states as CEL on the spec; messages match the CRD's."""
     problems = []
+    if spec.default_user_password is None and spec.management_policy != "ObserveOnly":
+        problems.append("defaultUserPassword is required unless managementPolicy is ObserveOnly")
     if spec.num_shards > 1 and not spec.enable_sharding:
         problems.append("numShards greater than 1 requires enableSharding: true")
     if spec.enable_sharding and spec.num_replica_nodes < 1:
