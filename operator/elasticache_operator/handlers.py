@@ -18,12 +18,14 @@ from botocore.config import Config
 
 from . import ADOPT_ANNOTATION, API_GROUP, API_VERSION, INSTANCE_LABEL, PLURAL, reconcile
 from .aws.calls import Calls, TokenBucket, count_throttles
+from .aws.ec2 import EC2
 from .aws.elasticache import ElastiCache
 from .aws.logs import Logs
 from .aws.observer import Observer, Timing
 from .aws.tagging import Tagging
 from .core import naming
 from .kube.secrets import Secrets
+from .kube.security_group_policies import SecurityGroupPolicies
 from .kube.status import StatusWriter, changed_fields, merge_status
 from .settings import Settings
 
@@ -89,20 +91,26 @@ def build_deps(settings: Settings, wakeups: Wakeups) -> reconcile.Deps:
     timing = Timing(
         settings.resync_seconds, settings.events_seconds, settings.idle_events_seconds, settings.busy_listing_seconds
     )
+    ec2 = EC2(client("ec2"), calls) if settings.manage_security_groups else None
     observer = Observer(
         elasticache,
         Tagging(client("resourcegroupstaggingapi"), calls),
         settings.cluster_name,
         timing,
         wakeups.wake_groups,
+        ec2=ec2,
+        subnet_group=settings.cache_subnet_group,
     )
+    custom = kubernetes.client.CustomObjectsApi()
     return reconcile.Deps(
         elasticache=elasticache,
         observer=observer,
         logs=Logs(client("logs"), calls),
         secrets=Secrets(kubernetes.client.CoreV1Api()),
-        status=StatusWriter(kubernetes.client.CustomObjectsApi()),
+        status=StatusWriter(custom),
         settings=settings,
+        policies=SecurityGroupPolicies(custom),
+        ec2=ec2,
     )
 
 

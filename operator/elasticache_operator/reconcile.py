@@ -13,11 +13,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from . import ADOPT_ANNOTATION, metrics
+from .aws.ec2 import EC2, observed_security_group
 from .aws.elasticache import ElastiCache
 from .aws.errors import AWSCallError, Kind
 from .aws.logs import Logs
 from .aws.observer import Observer
-from .core import adoption, naming
+from .core import access, adoption, naming
 from .core import conditions as c
 from .core.connection import connection_data
 from .core.decide import (
@@ -34,6 +35,7 @@ from .core.observed import ObservedGroup
 from .core.password import NONE, PasswordAction, Pending, password_action
 from .core.spec import OWNERSHIP_TAG_PREFIX, auth_token_problem, describe_validation_error, parse_spec
 from .kube.secrets import ConnectionSecret, SecretProblem, Secrets
+from .kube.security_group_policies import PoliciesUnavailable, SecurityGroupPolicies
 from .kube.status import StatusWriter
 from .settings import Settings
 
@@ -69,6 +71,8 @@ class Deps:
     secrets: Secrets
     status: StatusWriter
     settings: Settings
+    policies: SecurityGroupPolicies
+    ec2: EC2 | None = None  # None: security groups are not the operator's to manage
     now: Callable[[], datetime.datetime] = lambda: datetime.datetime.now(datetime.UTC)
 
 
@@ -103,12 +107,15 @@ def _conclude(
     deps: Deps,
     requeue: float | None,
     events: list[Event] | None = None,
+    client_access: tuple[c.Status, str, str] | None = None,
 ) -> Outcome:
     """Status with conditions, an Event if Ready changed, and the requeue for this verdict."""
     status = body.get("status") or {}
     generation = body["metadata"].get("generation")
     previous = c.ready_of(status.get("conditions") or [])
     conditions = c.apply_verdict(list(status.get("conditions") or []), verdict, generation, _stamp(deps.now()))
+    if client_access is not None:
+        conditions = c.set_condition(conditions, c.CLIENT_ACCESS, *client_access, generation, _stamp(deps.now()))
     events = list(events or [])
     if previous != (verdict.ready, verdict.reason):
         kind = "Warning" if verdict.terminal or verdict.reason == c.AWS_ERROR else "Normal"
@@ -195,6 +202,13 @@ def _reconcile(body: dict[str, Any], deps: Deps) -> Outcome:
             operation = "AddTagsToResource"
             return _adopt(body, desired, group_id, secret_name, deps)
         fields = status_fields(group_id, observed, secret_name)
+        client_access = None
+        if deps.ec2 is not None and (observed is None or _owned(observed, identity)):
+            operation = "AuthorizeSecurityGroupIngress"
+            reach = _ensure_access(body, spec.accessibility.accessibility_mode, desired, observed, deps)
+            desired = dataclasses.replace(desired, security_group_ids=reach.group_ids)
+            fields.update(reach.fields)
+            client_access = reach.condition
         now = deps.now()
         if observed is None:
             connection, pending, action = None, None, NONE
@@ -233,7 +247,8 @@ def _reconcile(body: dict[str, Any], deps: Deps) -> Outcome:
             deps.secrets.write_pending(identity.namespace, pending_name, Pending(password, "CREATE", ""), body)
             fields["passwordPending"] = True
             operation = "CreateReplicationGroup"
-            placement = Placement(settings.cache_subnet_group, tuple(settings.security_group_ids))
+            groups = desired.security_group_ids or tuple(settings.security_group_ids)
+            placement = Placement(settings.cache_subnet_group, groups)
             description = f"RedisCluster {identity.namespace}/{identity.name} (elasticache-operator)"
             if deps.elasticache.create(create_request(desired, password, placement, description)):
                 deps.observer.noted_create(group_id, desired.tags)
@@ -293,7 +308,7 @@ def _reconcile(body: dict[str, Any], deps: Deps) -> Outcome:
         requeue = None
         if action.until is not None:
             requeue = min(max((action.until - now).total_seconds(), 1.0), settings.poll_seconds * 4)
-        return _conclude(body, decision.verdict, fields, deps, requeue, events)
+        return _conclude(body, decision.verdict, fields, deps, requeue, events, client_access)
     except AWSCallError as e:
         if e.throttled:  # AWS asked to slow down: wait, and say nothing new about the cluster
             return Outcome(requeue_after=settings.poll_seconds, throttled=True)
@@ -303,6 +318,81 @@ def _reconcile(body: dict[str, Any], deps: Deps) -> Outcome:
         return _conclude(body, aws_error(operation, e.code, e.message, terminal), fields, deps, delay)
     except SecretProblem as e:
         return _conclude(body, invalid_spec(str(e)), fields, deps, settings.retry_seconds)
+
+
+@dataclass(frozen=True)
+class AccessOutcome:
+    group_ids: tuple[str, ...] | None  # what the replication group should carry (None: not known yet)
+    fields: dict[str, Any]  # for status
+    condition: tuple[c.Status, str, str]  # ClientAccess
+
+
+def _ensure_access(
+    body: dict[str, Any], mode: str, desired: DesiredGroup, observed: ObservedGroup | None, deps: Deps
+) -> AccessOutcome:
+    """Make the security groups of the accessibility mode exist with exactly their rules (rules removed
+    by hand come back), drop the other mode's once detached, and keep the pods' SecurityGroupPolicy."""
+    assert deps.ec2 is not None
+    identity = _identity(body, deps.settings)
+    vpc, cidrs = deps.observer.network()
+    wanted = access.desired_access(mode, desired.group_id, desired.port, cidrs)
+    attached = observed.security_group_ids if observed else ()
+    extra = tuple(deps.settings.security_group_ids)
+
+    def changes() -> access.AccessChanges:
+        owned = [observed_security_group(g) for g in deps.observer.security_groups(identity.uid)]
+        return access.access_changes(wanted, desired.port, owned, extra, attached)
+
+    todo = changes()
+    for _ in range(2):  # a second pass admits a clients group created in the first
+        if not (todo.create or todo.authorize or todo.revoke or todo.delete):
+            break
+        ownership = naming.ownership_tags(identity.namespace, identity.name, identity.uid, identity.cluster_name)
+        for group in todo.create:
+            deps.ec2.create_security_group(
+                group.name, group.description, vpc, {**ownership, access.ROLE_TAG: group.role}
+            )
+        for group_id, rule in todo.authorize:
+            deps.ec2.authorize(group_id, rule)
+        for group_id, rule in todo.revoke:
+            deps.ec2.revoke(group_id, rule)
+        for group_id in todo.delete:
+            deps.ec2.delete_security_group(group_id)
+        deps.observer.refresh_security_groups()
+        todo = changes()
+    fields: dict[str, Any] = {"securityGroupIds": list(todo.security_group_ids or ())}
+    policy_name = f"{identity.name}-redis-clients"
+    if wanted.clients is None:
+        if (body.get("status") or {}).get("securityGroupPolicy"):
+            deps.policies.delete(identity.namespace, policy_name)
+        fields.update(clientSecurityGroupId=None, securityGroupPolicy=None)
+        condition: tuple[c.Status, str, str] = ("True", "WholeVPC", f"Any workload in {vpc} can connect")
+        return AccessOutcome(todo.security_group_ids, fields, condition)
+    fields["clientSecurityGroupId"] = todo.clients_group_id
+    if todo.clients_group_id is None:
+        return AccessOutcome(todo.security_group_ids, fields, ("False", "Creating", "Creating security groups"))
+    groups = (todo.clients_group_id, *deps.settings.client_security_group_ids)
+    policy = access.security_group_policy(policy_name, identity.name, groups)
+    try:
+        deps.policies.apply(identity.namespace, policy, body)
+    except PoliciesUnavailable:
+        fields["securityGroupPolicy"] = None
+        message = (
+            f"Only members of security group {todo.clients_group_id} can connect, but this Kubernetes cluster has"
+            " no SecurityGroupPolicy CRD (EKS security groups for pods), so no pod gets it: enable security"
+            " groups for pods, give other clients that security group, or use accessibilityMode vpc"
+        )
+        return AccessOutcome(todo.security_group_ids, fields, ("False", "SecurityGroupPolicyUnavailable", message))
+    fields["securityGroupPolicy"] = policy_name
+    message = (
+        f"Only pods labelled {access.CONNECT_LABEL}={identity.name} (SecurityGroupPolicy {policy_name}) and members"
+        f" of security group {todo.clients_group_id} can connect"
+    )
+    return AccessOutcome(todo.security_group_ids, fields, ("True", "ScopedToWorkloads", message))
+
+
+def _role(group: dict[str, Any]) -> str:
+    return next((t["Value"] for t in group.get("Tags") or [] if t["Key"] == access.ROLE_TAG), "")
 
 
 def desired_user_tags(desired: DesiredGroup) -> dict[str, str]:
@@ -425,6 +515,15 @@ def _finalize(body: dict[str, Any], deps: Deps) -> Outcome:
                 naming.log_group_name(group_id), identity.uid
             ):
                 events.append(Event("Normal", "Deleted", f"Slow-log group {naming.log_group_name(group_id)} deleted"))
+            if policy != "Retain" and deps.ec2 is not None:
+                deps.observer.refresh_security_groups()
+                owned = deps.observer.security_groups(identity.uid)
+                # The cluster's groups first: they admit the clients' group, which can go only after them.
+                for group in sorted(owned, key=lambda g: _role(g) == "clients"):
+                    deps.ec2.delete_security_group(group["GroupId"])
+                    events.append(Event("Normal", "Deleted", f"Security group {group['GroupId']} deleted"))
+                if owned:
+                    deps.observer.refresh_security_groups()
             return Outcome(events=events)
         if not naming.is_owned(observed.tags, identity.uid):
             return Outcome(

@@ -22,7 +22,12 @@ class Settings(BaseSettings):
     # accounts, share a Kubernetes cluster without seeing each other's objects.
     instance: str = Field(default="", max_length=63, pattern=r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
     cache_subnet_group: str | None = None
-    security_group_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    security_group_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)  # added to every group
+    # Security groups per RedisCluster from spec.accessibility (off: groups get only security_group_ids).
+    manage_security_groups: bool = True
+    # Added to the SecurityGroupPolicy pods get in scoping-workloads-in-vpc mode, e.g. the EKS cluster
+    # security group, so those pods keep reaching DNS and the nodes.
+    client_security_group_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
     namespaces: Annotated[list[str], NoDecode] = Field(default_factory=list)  # empty: all namespaces
     # AWS is observed for all RedisClusters at once (aws/observer.py): a full listing of groups, versions and
     # tags every resync_seconds (drift is noticed within it), DescribeEvents every events_seconds while a group
@@ -60,7 +65,7 @@ class Settings(BaseSettings):
     renew_deadline_seconds: float = Field(default=10.0, gt=0)  # a leader that could not renew this long stops at once
     retry_period_seconds: float = Field(default=2.0, gt=0)  # how often leaders renew and standbys try
 
-    @field_validator("security_group_ids", "namespaces", mode="before")
+    @field_validator("security_group_ids", "client_security_group_ids", "namespaces", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):

@@ -111,11 +111,9 @@ def test_observe_only_reports_and_never_writes_then_manage_adopts(cluster, aws, 
     group_id = made_by_terraform(aws, replicas=0)
     before = writes(aws)
     adopting(cluster, namespace, "watched", group_id, managementPolicy="ObserveOnly", instanceSize="cache.r7g.large")
-    obj = eventually(
-        lambda: (o := cluster.get(namespace, "watched")).get("status", {}).get("host") and o, message="observed"
-    )
-    condition = cluster.condition(namespace, "watched", obj=obj)
-    assert condition["status"] == "True" and condition["reason"] == "Observing"
+    condition = cluster.wait_reason(namespace, "watched", "Observing")
+    obj = cluster.get(namespace, "watched")
+    assert condition["status"] == "True"
     assert "node type cache.t4g.micro→cache.r7g.large" in condition["message"]  # reported, not applied
     assert cluster.secret_data(namespace, "watched-redis")["host"] == obj["status"]["host"]
     assert writes(aws) == before

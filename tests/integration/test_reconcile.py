@@ -41,7 +41,7 @@ def test_single_node_cluster_end_to_end(cluster, aws, namespace):
     assert status["observedGeneration"] == obj["metadata"]["generation"]
     assert status["host"] == group["NodeGroups"][0]["PrimaryEndpoint"]["Address"]
     assert status["engineVersion"].startswith("6.2.")
-    assert {c["type"] for c in status["conditions"]} == {"Ready", "Reconciling", "Stalled"}
+    assert {c["type"] for c in status["conditions"]} == {"Ready", "Reconciling", "Stalled", "ClientAccess"}
 
     data = cluster.secret_data(namespace, "sessions-redis")
     assert data["host"] == status["host"] and data["port"] == "6379" and data["password"] == TOKEN

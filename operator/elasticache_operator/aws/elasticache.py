@@ -65,11 +65,27 @@ class ElastiCache:
             )
         )
 
+    def cache_cluster(self, cache_cluster_id: str) -> dict[str, Any] | None:
+        """One node: its engine version and security groups, which its replication group does not report."""
+        try:
+            clusters = self._call(
+                "DescribeCacheClusters", self.client.describe_cache_clusters, CacheClusterId=cache_cluster_id
+            )["CacheClusters"]
+        except AWSCallError as e:
+            if e.code == "CacheClusterNotFound":  # replaced or removed meanwhile
+                return None
+            raise
+        return clusters[0] if clusters else None
+
     def engine_version(self, cache_cluster_id: str) -> str | None:
-        clusters = self._call(
-            "DescribeCacheClusters", self.client.describe_cache_clusters, CacheClusterId=cache_cluster_id
-        )["CacheClusters"]
-        return clusters[0].get("EngineVersion") if clusters else None
+        cluster = self.cache_cluster(cache_cluster_id)
+        return cluster.get("EngineVersion") if cluster else None
+
+    def subnet_group_vpc(self, name: str) -> str | None:
+        groups = self._call(
+            "DescribeCacheSubnetGroups", self.client.describe_cache_subnet_groups, CacheSubnetGroupName=name
+        )["CacheSubnetGroups"]
+        return groups[0].get("VpcId") if groups else None
 
     def tags(self, arn: str) -> dict[str, str]:
         tags = self._call("ListTagsForResource", self.client.list_tags_for_resource, ResourceName=arn)["TagList"]

@@ -23,6 +23,7 @@ THROTTLING = {
     "SlowDown",
 }
 TRANSIENT = THROTTLING | {
+    "DependencyViolation",  # a security group still held by the nodes of a group being deleted
     "ServiceUnavailable",
     "InternalFailure",
     "InternalError",

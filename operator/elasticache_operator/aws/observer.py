@@ -11,6 +11,7 @@ the operator itself just changed is described directly once, so no decision rest
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import logging
 import threading
@@ -20,7 +21,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import metrics
+from ..core.naming import TAG_UID
 from ..core.observed import ObservedGroup, observed_group
+from .ec2 import EC2
 from .elasticache import PAGE, ElastiCache
 from .errors import AWSCallError
 from .tagging import Tagging
@@ -37,6 +40,17 @@ class Known:
     tags: dict[str, str]
     described_at: float  # monotonic
     stale: bool = False  # changed by the operator since: describe before trusting
+
+
+@dataclass(frozen=True)
+class Member:
+    engine_version: str | None
+    security_group_ids: tuple[str, ...]
+
+    @classmethod
+    def of(cls, node: dict[str, Any]) -> Member:
+        groups = tuple(g["SecurityGroupId"] for g in node.get("SecurityGroups") or [] if g.get("SecurityGroupId"))
+        return cls(node.get("EngineVersion"), groups)
 
 
 @dataclass
@@ -58,7 +72,11 @@ class Observer:
     utcnow: Callable[[], datetime.datetime] = lambda: datetime.datetime.now(datetime.UTC)
 
     _groups: dict[str, Known] = field(default_factory=dict)
-    _versions: dict[str, str] = field(default_factory=dict)  # cache cluster id → engine version
+    ec2: EC2 | None = None  # with it, the network and the security groups the operator owns are observed too
+    subnet_group: str | None = None  # the cache subnet group groups are placed in (None: the default VPC's)
+    _members: dict[str, Member] = field(default_factory=dict)  # cache cluster id → what only nodes report
+    _network: tuple[str, tuple[str, ...]] | None = None  # VPC id and its CIDR blocks
+    _security_groups: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # RedisCluster uid → groups
     _events_from: datetime.datetime | None = None
     _events_seen: dict[tuple[str, str, str], datetime.datetime] = field(default_factory=dict)
     _last_resync: float | None = None
@@ -84,9 +102,12 @@ class Observer:
     def describe(self, group_id: str, fresh_tags: bool = False) -> ObservedGroup | None:
         """Ask AWS now (deletions are confirmed so), and keep the answer. `fresh_tags`: read the group's
         own tags too (the snapshot has tags only of groups tagged for this cluster)."""
+        started = self.clock()
         group = self.elasticache.describe_group(group_id)
         with self._lock:
             known = self._groups.get(group_id)
+            if known is not None and known.described_at > started and not known.stale:
+                return self._view(known)  # the operator changed it meanwhile: this answer is older
         if group is None:
             self._forget([group_id])
             return None
@@ -122,22 +143,54 @@ class Observer:
                 known.tags = dict(tags)
             if status is None and tags is None:
                 known.stale = True
+            known.described_at = self.clock()  # newer than any listing already under way
 
     def _view(self, known: Known) -> ObservedGroup:
         members = known.group.get("MemberClusters") or []
-        version = self._versions.get(members[0]) if members else None
-        if known.group.get("Status") != "available":
-            version = None
-        return observed_group(known.group, version, known.tags)
+        member = self._members.get(members[0]) if members else None
+        version = member.engine_version if member and known.group.get("Status") == "available" else None
+        observed = observed_group(known.group, version, known.tags)
+        if member is not None:
+            observed = dataclasses.replace(observed, security_group_ids=member.security_group_ids)
+        return observed
 
     def _keep_version(self, group: dict[str, Any]) -> None:
         """Read again whenever a group is described: an upgrade is what may just have finished."""
         members = group.get("MemberClusters") or []
         if members and group.get("Status") == "available":
-            version = self.elasticache.engine_version(members[0])
-            if version:
+            node = self.elasticache.cache_cluster(members[0])
+            if node is not None:
                 with self._lock:
-                    self._versions[members[0]] = version
+                    self._members[members[0]] = Member.of(node)
+
+    def network(self) -> tuple[str, tuple[str, ...]]:
+        """The VPC groups are placed in, and its CIDR blocks (read at each resync)."""
+        if self._network is None:
+            self._network = self._read_network()
+        return self._network
+
+    def _read_network(self) -> tuple[str, tuple[str, ...]]:
+        assert self.ec2 is not None
+        vpc = self.elasticache.subnet_group_vpc(self.subnet_group) if self.subnet_group else self.ec2.default_vpc()
+        if vpc is None:
+            raise AWSCallError("DescribeVpcs", "VpcNotFound", "no VPC for the cache subnet group or default VPC")
+        return vpc, self.ec2.vpc_cidrs(vpc)
+
+    def security_groups(self, uid: str) -> list[dict[str, Any]]:
+        """The security groups the operator made for one RedisCluster (as DescribeSecurityGroups has them)."""
+        with self._lock:
+            return list(self._security_groups.get(uid, []))
+
+    def refresh_security_groups(self) -> None:
+        """After the operator changed security groups: list them again (a few calls for all clusters)."""
+        assert self.ec2 is not None
+        owned: dict[str, list[dict[str, Any]]] = {}
+        for group in self.ec2.owned_security_groups(self.cluster_name):
+            uid = next((t["Value"] for t in group.get("Tags") or [] if t["Key"] == TAG_UID), None)
+            if uid:
+                owned.setdefault(uid, []).append(group)
+        with self._lock:
+            self._security_groups = owned
 
     # --- keeping the snapshot -----------------------------------------------------------------------
 
@@ -146,14 +199,13 @@ class Observer:
         started = self.clock()
         with self.elasticache.calls.counted() as calls:
             groups = list(self.elasticache.list_groups())
-            versions = {
-                node["CacheClusterId"]: node["EngineVersion"]
-                for node in self.elasticache.list_cache_clusters()
-                if node.get("EngineVersion")
-            }
+            members = {node["CacheClusterId"]: Member.of(node) for node in self.elasticache.list_cache_clusters()}
             tags = self.tagging.group_tags(self.cluster_name)
+            if self.ec2 is not None:
+                self._network = self._read_network()
+                self.refresh_security_groups()
         with self._lock:
-            self._versions = versions
+            self._members = members
         changed = self._take_listing(groups, started, tags)
         self._last_resync = self._last_listing = self.clock()
         metrics.observer_calls_per_resync.set(calls[0])
@@ -176,6 +228,8 @@ class Observer:
             for group in groups:
                 group_id = group["ReplicationGroupId"]
                 known = self._groups.get(group_id)
+                if known is not None and known.described_at > started:
+                    continue  # described or changed since this listing began: what we have is newer
                 if tags is not None:
                     group_tags = tags.get(group.get("ARN", ""), {})
                 else:

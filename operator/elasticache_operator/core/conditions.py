@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 READY, RECONCILING, STALLED = "Ready", "Reconciling", "Stalled"
+CLIENT_ACCESS = "ClientAccess"  # who can reach the cluster over the network (spec.accessibility)
 
 Status = Literal["True", "False", "Unknown"]
 

@@ -37,6 +37,7 @@ class DesiredGroup:
     snapshot_retention_days: int
     tags: dict[str, str] = field(default_factory=dict)
     slow_log: SlowLog | None = None
+    security_group_ids: tuple[str, ...] | None = None  # None: not managed (the group keeps what it has)
 
 
 @dataclass(frozen=True)

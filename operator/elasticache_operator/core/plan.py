@@ -179,6 +179,10 @@ def _modify(desired: DesiredGroup, observed: ObservedGroup, unsupported: list[st
     if desired.automatic_failover != observed.automatic_failover:
         settings["AutomaticFailoverEnabled"] = desired.automatic_failover
         said.append(f"automatic failover {'on' if desired.automatic_failover else 'off'}")
+    wanted_groups = desired.security_group_ids
+    if wanted_groups and observed.security_group_ids and set(wanted_groups) != set(observed.security_group_ids):
+        settings["SecurityGroupIds"] = list(wanted_groups)
+        said.append("security groups")
     if settings:
         steps.append(_modify_step(settings, ", ".join(said)))
     steps += _slow_log(desired, observed)

@@ -523,7 +523,13 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
         if cache_cluster_id and cache_cluster_id not in self.cache_clusters:
             cache_cluster_id = cache_cluster_id.lower()  # "This parameter isn't case sensitive."
         with self.lock:
-            return super().describe_cache_clusters(cache_cluster_id)
+            clusters = super().describe_cache_clusters(cache_cluster_id)
+            for cluster in clusters:  # moto keeps the ids, AWS reports them as SecurityGroups
+                cluster.security_groups = [
+                    {"SecurityGroupId": i, "Status": "active"}
+                    for i in getattr(cluster, "security_group_ids", None) or []
+                ]
+            return clusters
 
     def cache_nodes(self, cluster: Any) -> list[dict[str, Any]]:
         """A cache cluster's nodes, as ShowCacheNodeInfo shows them (one per Valkey/Redis OSS cluster)."""
@@ -605,6 +611,7 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
                     if cluster is not None:
                         cluster.engine_version = group.engine_version
                         cluster.cache_node_type = group.cache_node_type
+                        cluster.security_group_ids = list(group.security_group_ids or [])
                 if auth is not None:
                     group.auth_tokens = auth[1]
                     group.auth_token = auth[1][-1]
@@ -658,6 +665,8 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
                 self._event(REPLICATION_GROUP, gid, Messages.group_modified(gid, what))
             elif attribute == "description":
                 self._event(REPLICATION_GROUP, gid, Messages.group_modified(gid, "ReplicationGroupDescription changed"))
+            elif attribute == "security_group_ids":
+                self._event(REPLICATION_GROUP, gid, Messages.group_modified(gid, "SecurityGroupIds changed"))
         if auth_strategy is not None:
             phase = "completed" if auth_done else "failed"
             self._event(REPLICATION_GROUP, gid, Messages.auth_token(auth_strategy, phase, gid))
@@ -966,7 +975,34 @@ def modification_changes(group: Any, params: dict[str, Any]) -> dict[str, Any]:
     description = params.get("ReplicationGroupDescription")
     if description and description != group.description:
         changes["description"] = description
+    security_groups = _id_list(params.get("SecurityGroupIds"))
+    if security_groups:
+        unknown = [i for i in security_groups if not _security_group_exists(group, i)]
+        if unknown:
+            raise InvalidParameterValueException(f"Some security group Id(s) are not valid: {', '.join(unknown)}")
+        if sorted(security_groups) != sorted(group.security_group_ids or []):
+            changes["security_group_ids"] = security_groups
     return changes
+
+
+def _id_list(value: Any) -> list[str]:
+    """A list parameter as moto's query parsing hands it over (a list, or a dict of member lists)."""
+    if isinstance(value, dict):
+        value = next(iter(value.values()), [])
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value or []]
+
+
+def _security_group_exists(group: Any, group_id: str) -> bool:
+    """Whether the EC2 side of this same stand-in (moto's EC2) knows the security group."""
+    from moto.ec2.models import ec2_backends
+
+    _, _, _, region, account, _ = group.arn.split(":", 5)  # moto's group keeps both only in its ARN
+    try:
+        return ec2_backends[account][region].get_security_group_from_id(group_id) is not None
+    except Exception:  # noqa: BLE001 - moto raises its own not-found types
+        return False
 
 
 def auth_token_change(group: Any, params: dict[str, Any]) -> tuple[str, list[str]] | None:
