@@ -33,6 +33,7 @@ observer_calls_per_resync = Gauge(
     f"{PREFIX}_observer_calls_per_resync", "AWS calls the last full listing of groups, versions and tags took"
 )
 redisclusters = Gauge(f"{PREFIX}_redisclusters", "RedisClusters by Ready reason", ["phase"])
+leader = Gauge(f"{PREFIX}_leader", "1 while this replica leads (holds the Lease and runs the handlers), 0 on standby")
 build_info = Info(f"{PREFIX}_build", "Build information")
 
 for _result in RECONCILE_RESULTS:

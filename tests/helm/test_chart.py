@@ -20,6 +20,7 @@ OPERATOR_RULES = {
     ("", "secrets"): {"get", "create", "patch", "delete"},  # delete: the pending password Secret
     ("", "events"): {"create"},
 }
+LEADER_ELECTION_RULES = {("coordination.k8s.io", "leases"): {"get", "create", "update"}}
 
 
 def rules_of(role: dict) -> dict[tuple[str, str], set[str]]:
@@ -64,7 +65,9 @@ def test_defaults_install_crd_and_cluster_wide_least_privilege():
         ("apiextensions.k8s.io", "customresourcedefinitions"): {"list", "watch"},
         ("", "namespaces"): {"list", "watch"},
     }
-    assert not [o for o in objects if o["kind"] in ("ServiceMonitor", "PrometheusRule", "PodDisruptionBudget")]
+    assert not [o for o in objects if o["kind"] in ("ServiceMonitor", "PrometheusRule")]
+    assert not any(("coordination.k8s.io", "leases") in rules_of(o) for o in objects if o["kind"] == "ClusterRole")
+    assert one(objects, "PodDisruptionBudget")["spec"]["maxUnavailable"] == 1  # on by default: two replicas
 
 
 def test_chart_crd_copy_is_the_source_of_truth():
@@ -81,7 +84,11 @@ def test_crd_keep_can_be_turned_off():
 def test_pod_security_and_probes(rendered):
     _, objects = rendered
     deployment = one(objects, "Deployment")
-    assert deployment["spec"]["replicas"] == 1 and deployment["spec"]["strategy"] == {"type": "Recreate"}
+    assert deployment["spec"]["replicas"] == 2
+    assert deployment["spec"]["strategy"] == {
+        "type": "RollingUpdate",
+        "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0},
+    }
     pod = deployment["spec"]["template"]["spec"]
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
@@ -115,10 +122,15 @@ def test_every_setting_the_chart_passes_exists(rendered):
 
 def test_namespaced_install_uses_roles_per_namespace():
     objects = render(*VALUE_SETS["namespaced"])
-    roles = [o for o in objects if o["kind"] == "Role"]
+    roles = [o for o in objects if o["kind"] == "Role" and o["metadata"]["name"] == "eco-elasticache-operator"]
     assert sorted(r["metadata"]["namespace"] for r in roles) == ["team-a", "team-b"]
     assert all(rules_of(r) == OPERATOR_RULES for r in roles)
-    assert len([o for o in objects if o["kind"] == "RoleBinding"]) == 2
+    bindings = [o["metadata"] for o in objects if o["kind"] == "RoleBinding"]
+    assert sorted((b["namespace"], b["name"]) for b in bindings) == [
+        ("ops", "eco-elasticache-operator-leader-election"),  # the Lease is in the release namespace
+        ("team-a", "eco-elasticache-operator"),
+        ("team-b", "eco-elasticache-operator"),
+    ]
     assert not any(("", "secrets") in rules_of(o) for o in objects if o["kind"] == "ClusterRole")
     [container] = one(objects, "Deployment")["spec"]["template"]["spec"]["containers"]
     assert {"name": "ELASTICACHE_OPERATOR_NAMESPACES", "value": "team-a,team-b"} in container["env"]
@@ -189,7 +201,9 @@ def test_monitoring_objects():
     ("flag", "value"),
     [
         ("bogus", "1"),
-        ("replicaCount", "2"),
+        ("replicaCount", "-1"),
+        ("leaderElection.bogus", "1"),
+        ("topologySpreadConstraints[0].whenUnsatisfiable", "Sometimes"),
         ("aws.securityGroupIds", "{nope}"),
         ("logging.format", "xml"),
         ("image.surprise", "x"),
@@ -206,3 +220,82 @@ def test_notes_say_what_to_do_next():
     assert "IRSA role: arn:aws:iam::123456789012:role/eco" in result.stdout
     assert "docs/iam-policy.json" in result.stdout and "kubectl get redisclusters" in result.stdout
     assert "did not install the CRD" in result.stdout
+
+
+def env_of(objects: list[dict]) -> dict[str, dict]:
+    [container] = one(objects, "Deployment")["spec"]["template"]["spec"]["containers"]
+    return {e["name"]: e for e in container["env"]}
+
+
+def test_replicas_elect_a_leader_on_a_lease_in_the_release_namespace(rendered):
+    name, objects = rendered
+    env = env_of(objects)
+    assert env["ELASTICACHE_OPERATOR_LEADER_ELECTION"]["value"] == "true"
+    assert env["ELASTICACHE_OPERATOR_LEASE_NAME"]["value"] == "eco-elasticache-operator"
+    assert env["POD_NAME"]["valueFrom"] == {"fieldRef": {"fieldPath": "metadata.name"}}  # the identity
+    assert env["POD_NAMESPACE"]["valueFrom"] == {"fieldRef": {"fieldPath": "metadata.namespace"}}  # the Lease's
+    timings = [
+        env[f"ELASTICACHE_OPERATOR_{t}_SECONDS"]["value"] for t in ("LEASE_DURATION", "RENEW_DEADLINE", "RETRY_PERIOD")
+    ]
+    assert timings == ["15", "10", "2"]
+    role = one(objects, "Role", "eco-elasticache-operator-leader-election")
+    assert role["metadata"]["namespace"] == "ops" and rules_of(role) == LEADER_ELECTION_RULES
+    # get and update only on this release's Lease; create cannot be limited by name.
+    assert {tuple(r["verbs"]): r.get("resourceNames") for r in role["rules"]} == {
+        ("create",): None,
+        ("get", "update"): ["eco-elasticache-operator"],
+    }
+    binding = one(objects, "RoleBinding", "eco-elasticache-operator-leader-election")
+    assert binding["metadata"]["namespace"] == "ops"
+    assert binding["roleRef"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "Role",
+        "name": role["metadata"]["name"],
+    }
+    account = one(objects, "Deployment")["spec"]["template"]["spec"]["serviceAccountName"]
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": account, "namespace": "ops"}]
+    others = [o for o in objects if o["kind"] in ("Role", "ClusterRole") and o is not role]
+    assert not any(("coordination.k8s.io", "leases") in rules_of(o) for o in others), name
+
+
+def test_replicas_are_spread_across_nodes_unless_told_otherwise():
+    [spread] = one(render(), "Deployment")["spec"]["template"]["spec"]["topologySpreadConstraints"]
+    assert spread == {
+        "maxSkew": 1,
+        "topologyKey": "kubernetes.io/hostname",
+        "whenUnsatisfiable": "ScheduleAnyway",
+        "labelSelector": {
+            "matchLabels": {"app.kubernetes.io/name": "elasticache-operator", "app.kubernetes.io/instance": "eco"}
+        },
+    }
+    zones = render(
+        "--set",
+        "topologySpreadConstraints[0].maxSkew=1",
+        "--set",
+        "topologySpreadConstraints[0].topologyKey=topology.kubernetes.io/zone",
+        "--set",
+        "topologySpreadConstraints[0].whenUnsatisfiable=DoNotSchedule",
+    )
+    [spread] = one(zones, "Deployment")["spec"]["template"]["spec"]["topologySpreadConstraints"]
+    assert spread["topologyKey"] == "topology.kubernetes.io/zone" and spread["labelSelector"]["matchLabels"]
+    none = render("--set-json", "topologySpreadConstraints=[]")
+    assert "topologySpreadConstraints" not in one(none, "Deployment")["spec"]["template"]["spec"]
+
+
+def test_without_leader_election_one_replica_is_recreated():
+    objects = render("--set", "leaderElection.enabled=false", "--set", "replicaCount=1")
+    deployment = one(objects, "Deployment")
+    assert deployment["spec"]["replicas"] == 1 and deployment["spec"]["strategy"] == {"type": "Recreate"}
+    env = env_of(objects)
+    assert not {"ELASTICACHE_OPERATOR_LEADER_ELECTION", "POD_NAME", "POD_NAMESPACE"} & set(env)
+    assert not [o for o in objects if o["kind"] in ("Role", "RoleBinding")]
+
+
+def test_several_replicas_need_leader_election_and_consistent_timings():
+    result = helm(
+        "template", "eco", str(CHART), "--set", "leaderElection.enabled=false", "--set", "replicaCount=2", check=False
+    )
+    assert result.returncode != 0 and "replicaCount" in result.stderr
+    result = helm("template", "eco", str(CHART), "--set", "leaderElection.renewDeadlineSeconds=15", check=False)
+    assert result.returncode != 0
+    assert "retryPeriodSeconds < renewDeadlineSeconds < leaseDurationSeconds" in result.stderr

@@ -1,10 +1,15 @@
 """The Kubernetes API stand-in behaves as kube-apiserver does where the operator relies on it."""
 
 import base64
+import datetime
 import json
 import uuid
 
+import pytest
 import requests
+from kubernetes import client as k8s
+
+from elasticache_operator.leader import KubernetesLeases, LeaseConflict, Record
 
 RC = "/apis/redis.elasticache-operator.io/v1alpha1"
 PASSWORD = {"secretKeyRef": {"name": "pw", "key": "password"}}
@@ -343,3 +348,73 @@ def test_field_selectors_on_nested_fields_as_kubectl_describe_sends(kube_api):
         ("Normal", "Creating", obj["metadata"]["name"], "mine"),
         ("Normal", "Creating", "else", "other"),
     }
+
+
+LEASES = "/apis/coordination.k8s.io/v1"
+
+
+def lease_spec(holder, renew="2026-11-23T12:00:00.000000Z"):
+    return {
+        "holderIdentity": holder,
+        "leaseDurationSeconds": 15,
+        "acquireTime": "2026-11-23T12:00:00.000000Z",
+        "renewTime": renew,
+        "leaseTransitions": 0,
+    }
+
+
+def test_leases_are_served_with_optimistic_concurrency_for_leader_election(kube_api):
+    ns = make_namespace(kube_api)
+    path = f"{LEASES}/namespaces/{ns}/leases"
+    body = {
+        "apiVersion": "coordination.k8s.io/v1",
+        "kind": "Lease",
+        "metadata": {"name": "op"},
+        "spec": lease_spec("a"),
+    }
+    status, lease = kube_api.post(path, body)
+    assert status == 201 and lease["kind"] == "Lease" and lease["metadata"]["namespace"] == ns
+    assert lease["spec"] == lease_spec("a") and int(lease["metadata"]["resourceVersion"]) > 0
+    status, err = kube_api.post(path, body)
+    assert status == 409 and err["reason"] == "AlreadyExists"  # two candidates creating it: one wins
+    # Two candidates read the same version and both try to take it: only the first write counts.
+    status, taken = kube_api.put(f"{path}/op", {**lease, "spec": lease_spec("b")})
+    assert status == 200 and taken["spec"]["holderIdentity"] == "b"
+    assert taken["metadata"]["resourceVersion"] != lease["metadata"]["resourceVersion"]
+    status, err = kube_api.put(f"{path}/op", {**lease, "spec": lease_spec("c")})
+    assert status == 409 and err["reason"] == "Conflict"
+    assert 'leases.coordination.k8s.io "op"' in err["message"]
+    stale = {"metadata": {"resourceVersion": lease["metadata"]["resourceVersion"]}, "spec": {"holderIdentity": "c"}}
+    assert kube_api.merge(f"{path}/op", stale)[0] == 409
+    assert kube_api.get(f"{path}/op")[1]["spec"]["holderIdentity"] == "b"
+    _, resources = kube_api.get(LEASES)
+    [leases] = [r for r in resources["resources"] if r["name"] == "leases"]
+    assert leases["kind"] == "Lease" and leases["namespaced"] and {"get", "create", "update"} <= set(leases["verbs"])
+
+
+def test_the_elections_lease_calls_work_against_it(kube_api):
+    """leader.KubernetesLeases, through the official client: read, create, guarded replace."""
+
+    def at(seconds):
+        return datetime.datetime(2026, 11, 23, 12, 0, tzinfo=datetime.UTC) + datetime.timedelta(seconds=seconds)
+
+    ns = make_namespace(kube_api)
+    configuration = k8s.Configuration()
+    configuration.host = kube_api.base
+    leases = KubernetesLeases(k8s.CustomObjectsApi(k8s.ApiClient(configuration)), ns, "op")
+    assert leases.read(10) is None
+    mine = Record("a", 15, at(0), at(0), 0)
+    leases.create(mine, 10)
+    with pytest.raises(LeaseConflict):
+        leases.create(mine, 10)
+    record, body = leases.read(10)
+    assert record == mine and body["spec"]["renewTime"] == "2026-11-23T12:00:00.000000Z"  # MicroTime, as sent
+    renewed = Record("a", 15, at(0), at(2), 0)
+    leases.replace(body, renewed, 10)
+    assert leases.read(10)[0] == renewed
+    with pytest.raises(LeaseConflict):
+        leases.replace(body, Record("b", 15, at(3), at(3), 1), 10)  # written from a stale read
+    released = Record("", 1, at(4), at(4), 0)
+    leases.replace(leases.read(10)[1], released, 10)
+    record, body = leases.read(10)
+    assert record == released and "holderIdentity" not in body["spec"]

@@ -299,8 +299,10 @@ def operator(
     name: str = "operator",
     instance: str = "",
     password_grace_seconds: float = 2,
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """The operator as users run it: `python -m elasticache_operator`, configured by environment."""
+    """The operator as users run it: `python -m elasticache_operator`, configured by environment
+    (`extra_env` adds to it or overrides it)."""
     env = {
         "KUBECONFIG": kubeconfig,
         "AWS_ENDPOINT_URL": aws_endpoint,
@@ -322,6 +324,7 @@ def operator(
         "ELASTICACHE_OPERATOR_AWS_MAX_ATTEMPTS": "2",
         "ELASTICACHE_OPERATOR_METRICS_PORT": str(free_port()),
         "ELASTICACHE_OPERATOR_HEALTH_PORT": str(free_port()),
+        **(extra_env or {}),
     }
     log = logs_dir / f"{name}.log"
     with running(["-m", "elasticache_operator"], log, env=env) as process:
@@ -362,10 +365,18 @@ class Stack:
         ):
             yield cls(kubeconfig, AWS(api.endpoint), logs_dir, name, password_grace_seconds)
 
-    def operator(self, name: str = "operator") -> contextlib.AbstractContextManager[subprocess.Popen[bytes]]:
+    def operator(
+        self, name: str = "operator", extra_env: dict[str, str] | None = None
+    ) -> contextlib.AbstractContextManager[subprocess.Popen[bytes]]:
         return self._track(
             operator(
-                self.kubeconfig, self.aws.endpoint, self.logs_dir, name, self.instance, self.password_grace_seconds
+                self.kubeconfig,
+                self.aws.endpoint,
+                self.logs_dir,
+                name,
+                self.instance,
+                self.password_grace_seconds,
+                extra_env,
             )
         )
 

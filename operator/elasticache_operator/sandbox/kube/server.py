@@ -67,6 +67,7 @@ BUILTIN_RESOURCES: dict[str, kmock.ResourceInfo] = {
     "v1/secrets": _builtin("Secret", True),
     "v1/configmaps": _builtin("ConfigMap", True, "cm"),
     "v1/events": _builtin("Event", True, "ev"),
+    "coordination.k8s.io/v1/leases": _builtin("Lease", True),  # leader election (leader.py)
     "apiextensions.k8s.io/v1/customresourcedefinitions": _builtin("CustomResourceDefinition", False, "crd", "crds"),
 }
 
