@@ -19,6 +19,7 @@ OPERATOR_RULES = {
     ("redis.elasticache-operator.io", "redisclusters/finalizers"): {"update"},
     ("", "secrets"): {"get", "create", "patch", "delete"},  # delete: the pending password Secret
     ("", "events"): {"create"},
+    ("vpcresources.k8s.aws", "securitygrouppolicies"): {"get", "create", "patch", "delete"},
 }
 LEADER_ELECTION_RULES = {("coordination.k8s.io", "leases"): {"get", "create", "update"}}
 
@@ -145,6 +146,14 @@ def test_irsa_and_predictable_service_account():
     assert "CustomResourceDefinition" not in kinds(objects)
     binding = one(objects, "ClusterRoleBinding", "eco-elasticache-operator")
     assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "elasticache-operator", "namespace": "ops"}]
+
+
+def test_security_groups_can_be_left_to_the_user():
+    objects = render("--set", "aws.manageSecurityGroups=false")
+    rules = rules_of(one(objects, "ClusterRole", "eco-elasticache-operator"))
+    assert ("vpcresources.k8s.aws", "securitygrouppolicies") not in rules
+    [container] = one(objects, "Deployment")["spec"]["template"]["spec"]["containers"]
+    assert {"name": "ELASTICACHE_OPERATOR_MANAGE_SECURITY_GROUPS", "value": "false"} in container["env"]
 
 
 def test_a_second_installation_claims_only_its_instance():

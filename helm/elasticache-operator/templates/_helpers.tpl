@@ -60,4 +60,9 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 - apiGroups: [""]
   resources: [events]
   verbs: [create]
+{{- if .Values.aws.manageSecurityGroups }}
+- apiGroups: [vpcresources.k8s.aws]
+  resources: [securitygrouppolicies]
+  verbs: [get, create, patch, delete]
+{{- end }}
 {{- end }}
