@@ -96,6 +96,7 @@ def _run_elected(settings: Settings) -> int:
         return 0
 
     election.lead(on_lost=_lost)
+    leader._leading = elector  # AWS changes check leader.may_act() from now on
     kopf_settings, memo = kopf.OperatorSettings(), kopf.Memo()
     try:
         asyncio.run(_operate(settings, stopping, kopf_settings, memo))

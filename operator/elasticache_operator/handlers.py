@@ -16,7 +16,7 @@ import boto3
 import kopf
 from botocore.config import Config
 
-from . import ADOPT_ANNOTATION, API_GROUP, API_VERSION, INSTANCE_LABEL, PLURAL, reconcile
+from . import ADOPT_ANNOTATION, API_GROUP, API_VERSION, INSTANCE_LABEL, PLURAL, leader, reconcile
 from .aws.calls import Calls, TokenBucket, count_throttles
 from .aws.ec2 import EC2
 from .aws.elasticache import ElastiCache
@@ -82,7 +82,9 @@ def build_deps(settings: Settings, wakeups: Wakeups) -> reconcile.Deps:
         read_timeout=30,
     )
     session = boto3.session.Session(region_name=settings.aws_region)
-    calls = Calls(TokenBucket(settings.aws_calls_per_second, settings.aws_burst), settings.max_concurrent_writes)
+    calls = Calls(
+        TokenBucket(settings.aws_calls_per_second, settings.aws_burst), settings.max_concurrent_writes, leader.may_act
+    )
 
     def client(service: str) -> Any:
         return count_throttles(session.client(service, config=config))

@@ -226,6 +226,15 @@ class Elector:
 # --- the API calls ------------------------------------------------------------------------------
 
 
+_leading: Elector | None = None  # set while this process leads: AWS changes check it before they start
+
+
+def may_act() -> bool:
+    """False once this process's leadership may have lapsed (its renew deadline passed): the process is
+    about to end, and no AWS change may start that a new leader could be starting too."""
+    return _leading is None or not _leading.must_stop(time.monotonic())
+
+
 class LeaseConflict(Exception):
     """The write lost a race: the Lease was created or changed since it was read (HTTP 409)."""
 

@@ -47,3 +47,19 @@ def test_only_changed_status_fields_are_written():
     wanted = {"status": "available", "shards": 2, "applying": None, "passwordPending": None}
     assert changed_fields(current, wanted) == {"shards": 2, "applying": None}
     assert changed_fields(current, {"status": "available"}) == {}
+
+
+def test_no_aws_change_starts_once_leadership_may_have_lapsed():
+    import pytest
+
+    from elasticache_operator.aws.calls import Calls
+
+    leading = [True]
+    calls = Calls(TokenBucket(rate=100, burst=100), max_concurrent_writes=2, may_write=lambda: leading[0])
+    sent = []
+    assert calls("ModifyReplicationGroup", lambda **kw: sent.append(kw) or "ok", write=True, x=1) == "ok"
+    leading[0] = False
+    with pytest.raises(AWSCallError) as refused:
+        calls("ModifyReplicationGroup", lambda **kw: sent.append(kw), write=True, x=2)
+    assert refused.value.code == "LeadershipLost" and sent == [{"x": 1}]
+    assert calls("DescribeReplicationGroups", lambda **kw: "read") == "read"  # reads need no leadership

@@ -45,8 +45,12 @@ class TokenBucket:
 
 
 class Calls:
-    def __init__(self, bucket: TokenBucket, max_concurrent_writes: int) -> None:
+    def __init__(
+        self, bucket: TokenBucket, max_concurrent_writes: int, may_write: Callable[[], bool] = lambda: True
+    ) -> None:
+        """`may_write`: asked before every AWS change (leader election: False once leadership may have lapsed)."""
         self.bucket = bucket
+        self.may_write = may_write
         self._writes = threading.BoundedSemaphore(max_concurrent_writes)
         self._counting = threading.local()
 
@@ -63,6 +67,8 @@ class Calls:
         """Call `fn(**kwargs)` as AWS operation `operation`; AWS errors come out as AWSCallError."""
         if write:
             with self._writes:
+                if not self.may_write():
+                    raise AWSCallError(operation, "LeadershipLost", "this replica no longer leads; not sent")
                 return self._call(operation, fn, kwargs)
         return self._call(operation, fn, kwargs)
 
