@@ -24,6 +24,7 @@ from .aws.logs import Logs
 from .aws.observer import Observer, Timing
 from .aws.tagging import Tagging
 from .core import naming
+from .kube import secret_watch
 from .kube.secrets import Secrets
 from .kube.security_group_policies import SecurityGroupPolicies
 from .kube.status import StatusWriter, changed_fields, merge_status
@@ -61,6 +62,10 @@ class Wakeups:
             entry = self._loops.get(uid)
         if entry is not None:
             entry[0].call_soon_threadsafe(entry[1].set)
+
+    def wake_uids(self, uids: set[str]) -> None:
+        for uid in uids:
+            self.wake(uid)
 
     def wake_groups(self, group_ids: set[str]) -> None:
         with self._lock:
@@ -145,6 +150,7 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     memo["executor"] = concurrent.futures.ThreadPoolExecutor(SETTINGS.workers, thread_name_prefix="reconcile")
     memo["stop_observing"] = stop = threading.Event()
     threading.Thread(target=deps.observer.run, args=(stop,), name="observer", daemon=True).start()
+    secret_watch.start(deps.secrets.api, memo["wakeups"].wake_uids, stop, SETTINGS.namespaces)
 
 
 @kopf.on.cleanup()

@@ -218,6 +218,8 @@ def _reconcile(body: dict[str, Any], deps: Deps) -> Outcome:
             pending = None
             if published != password or status.get("passwordPending"):
                 pending = deps.secrets.read_pending(identity.namespace, pending_name, identity.uid)
+            if pending is not None:  # remembered in status, so it is read until settled, even after a crash
+                fields["passwordPending"] = True
             action = password_action(
                 password,
                 published,

@@ -17,7 +17,8 @@ OPERATOR_RULES = {
     ("redis.elasticache-operator.io", "redisclusters"): {"get", "list", "watch", "patch"},
     ("redis.elasticache-operator.io", "redisclusters/status"): {"get", "patch"},
     ("redis.elasticache-operator.io", "redisclusters/finalizers"): {"update"},
-    ("", "secrets"): {"get", "create", "patch", "delete"},  # delete: the pending password Secret
+    # list/watch: only its own (by label, app.kubernetes.io/managed-by); delete: the pending password Secret
+    ("", "secrets"): {"get", "list", "watch", "create", "patch", "delete"},
     ("", "events"): {"create"},
     ("vpcresources.k8s.aws", "securitygrouppolicies"): {"get", "create", "patch", "delete"},
 }
