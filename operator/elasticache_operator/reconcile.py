@@ -259,6 +259,9 @@ def _reconcile(body: dict[str, Any], deps: Deps) -> Outcome:
                 deps.observer.describe(group_id)
         elif decision.plan is not None and observed is not None:
             plan = decision.plan
+            if (decision.step or plan.add_tags or plan.remove_tags) and not _still_owned(observed, identity, deps):
+                operation = "ListTagsForResource"
+                return _conclude(body, _disowned(group_id), fields, deps, None)
             if plan.log_group:
                 operation = "CreateLogGroup"
                 deps.logs.ensure_log_group(plan.log_group.log_group, plan.log_group.retention_days, desired.tags)
@@ -391,6 +394,24 @@ def _ensure_access(
         f" of security group {todo.clients_group_id} can connect"
     )
     return AccessOutcome(todo.security_group_ids, fields, ("True", "ScopedToWorkloads", message))
+
+
+def _still_owned(observed: ObservedGroup, identity: Identity, deps: Deps) -> bool:
+    """Before changing or deleting a group: its ownership tags, read now. Tag changes raise no event, so
+    the shared observation may not know yet that someone took them away."""
+    tags = deps.elasticache.tags(observed.arn)
+    deps.observer.noted_change(observed.group_id, tags=tags)
+    return naming.is_owned(tags, identity.uid)
+
+
+def _disowned(group_id: str) -> c.Verdict:
+    return c.Verdict(
+        "False",
+        c.NOT_OWNED,
+        f"Replication group {group_id} no longer carries this RedisCluster's ownership tags; the operator leaves it"
+        " alone. Put the tags back to manage it again",
+        terminal=True,
+    )
 
 
 def _role(group: dict[str, Any]) -> str:
@@ -545,6 +566,8 @@ def _finalize(body: dict[str, Any], deps: Deps) -> Outcome:
         deleting = c.Verdict("False", c.DELETING, f"Deleting replication group {group_id}", progressing=True)
         events = []
         if observed.status in ("available", "create-failed"):
+            if not _still_owned(observed, identity, deps):
+                return Outcome(events=[Event("Warning", c.NOT_OWNED, f"{_disowned(group_id).message}; left in AWS")])
             snapshot = None
             if policy == "Snapshot" and observed.status == "available":
                 stamp = body["metadata"].get("deletionTimestamp") or _stamp(deps.now())

@@ -63,3 +63,27 @@ def test_no_aws_change_starts_once_leadership_may_have_lapsed():
         calls("ModifyReplicationGroup", lambda **kw: sent.append(kw), write=True, x=2)
     assert refused.value.code == "LeadershipLost" and sent == [{"x": 1}]
     assert calls("DescribeReplicationGroups", lambda **kw: "read") == "read"  # reads need no leadership
+
+
+def test_throttling_is_waited_out_then_reported_only_past_the_patience():
+    import pytest
+
+    from elasticache_operator.aws.calls import Calls
+
+    slept = []
+    answers = iter(["throttle", "throttle", "ok"])
+
+    def flaky(**_):
+        if next(answers) == "throttle":
+            raise AWSCallError("DescribeEvents", "Throttling", "Rate exceeded", 400)
+        return "listed"
+
+    calls = Calls(TokenBucket(rate=100, burst=100), 2, throttle_patience=10, sleep=slept.append)
+    assert calls("DescribeEvents", flaky) == "listed" and len(slept) == 2 and slept[1] > slept[0] / 2
+
+    def always_throttled(**_):
+        raise AWSCallError("DescribeEvents", "Throttling", "Rate exceeded", 400)
+
+    impatient = Calls(TokenBucket(rate=100, burst=100), 2, throttle_patience=3, sleep=slept.append)
+    with pytest.raises(AWSCallError):
+        impatient("DescribeEvents", always_throttled)

@@ -5,6 +5,7 @@ metrics, and the classification of errors. Throttling is waited out, never repor
 from __future__ import annotations
 
 import contextlib
+import random
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -46,11 +47,18 @@ class TokenBucket:
 
 class Calls:
     def __init__(
-        self, bucket: TokenBucket, max_concurrent_writes: int, may_write: Callable[[], bool] = lambda: True
+        self,
+        bucket: TokenBucket,
+        max_concurrent_writes: int,
+        may_write: Callable[[], bool] = lambda: True,
+        throttle_patience: float = 60.0,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         """`may_write`: asked before every AWS change (leader election: False once leadership may have lapsed)."""
         self.bucket = bucket
         self.may_write = may_write
+        self.throttle_patience = throttle_patience
+        self._sleep = sleep
         self._writes = threading.BoundedSemaphore(max_concurrent_writes)
         self._counting = threading.local()
 
@@ -73,6 +81,22 @@ class Calls:
         return self._call(operation, fn, kwargs)
 
     def _call(self, operation: str, fn: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+        """Throttled even after botocore's own retries: wait (doubling, with jitter) and try again, for
+        up to `throttle_patience` seconds, so a throttling storm slows the operator down instead of
+        failing what it was doing."""
+        backoff, waited_for_throttling = 0.5, 0.0
+        while True:
+            try:
+                return self._attempt(operation, fn, kwargs)
+            except AWSCallError as failure:
+                if not failure.throttled or waited_for_throttling >= self.throttle_patience:
+                    raise
+                pause = backoff * (0.5 + random.random())
+                self._sleep(pause)
+                waited_for_throttling += pause
+                backoff = min(backoff * 2, 8.0)
+
+    def _attempt(self, operation: str, fn: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
         waited = self.bucket.acquire()
         if waited:
             metrics.aws_rate_limit_wait_seconds_total.inc(waited)

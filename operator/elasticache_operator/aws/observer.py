@@ -80,6 +80,8 @@ class Observer:
     _events_from: datetime.datetime | None = None
     _events_seen: dict[tuple[str, str, str], datetime.datetime] = field(default_factory=dict)
     _last_resync: float | None = None
+    _retry_resync_at: float = 0.0
+    _resync_failures: int = 0
     _last_listing: float | None = None
     _lock: threading.RLock = field(default_factory=threading.RLock)
     ready: threading.Event = field(default_factory=threading.Event)
@@ -289,9 +291,11 @@ class Observer:
             return any(k.group.get("Status") not in SETTLED for k in self._groups.values())
 
     def due(self) -> str | None:
-        """What to do now: 'resync', 'listing', 'events', or None."""
+        """What to do now: 'resync', 'listing', 'events', or None. A resync that failed is tried again
+        after a pause, and events are read meanwhile, so a fault in one listing holds back nothing."""
         now = self.clock()
-        if self._last_resync is None or now - self._last_resync >= self.timing.resync_seconds:
+        resync_due = self._last_resync is None or now - self._last_resync >= self.timing.resync_seconds
+        if resync_due and now >= self._retry_resync_at:
             return "resync"
         busy = self.busy()
         if busy and (self._last_listing is None or now - self._last_listing >= self.timing.busy_listing_seconds):
@@ -303,18 +307,23 @@ class Observer:
         while not stop.is_set():
             if self._last_resync is not None:
                 metrics.observer_snapshot_age_seconds.set(self.clock() - self._last_resync)
+            work = self.due()
             try:
-                work = self.due()
                 if work == "resync":
                     self.resync()
+                    self._resync_failures = 0
                 elif work == "listing":
                     self.list_groups()
-                else:
+                elif self.ready.is_set():
                     self.poll_events()
-            except AWSCallError as e:
-                log.warning("observing ElastiCache failed (%s); retrying", e)
-            except Exception:  # noqa: BLE001 - keep observing whatever one turn did
-                log.exception("observing ElastiCache failed; retrying")
+            except Exception as e:  # noqa: BLE001 - keep observing whatever one turn did
+                if isinstance(e, AWSCallError):
+                    log.warning("observing ElastiCache failed (%s); retrying", e)
+                else:
+                    log.exception("observing ElastiCache failed; retrying")
+                if work == "resync":
+                    self._resync_failures += 1
+                    self._retry_resync_at = self.clock() + min(2.0**self._resync_failures, 60.0)
             interval = self.timing.events_seconds if self.busy() else self.timing.idle_events_seconds
             if self._last_resync is not None:
                 until_resync = self.timing.resync_seconds - (self.clock() - self._last_resync)
