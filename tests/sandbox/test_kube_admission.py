@@ -32,6 +32,7 @@ CEL_CASES = {
     "slow-log delivery needs engineVersion 6.0 or later; set logging.disabled: true": (None, {"engineVersion": "5.0"}),
     "tag keys starting with aws: or elasticache-operator.io/ are reserved": (None, {"tags": {"AWS:stack": "x"}}),
     "tag keys must be 1 to 128 characters long": (None, {"tags": {"k" * 129: "x"}}),
+    "tag keys and values may hold only letters, digits, spaces and _ . : / = + - @": (None, {"tags": {"team": "a#b"}}),
     "enableSharding cannot be changed after creation": ({}, SHARDED),
     "port cannot be changed after creation": ({}, {"port": 6380}),
     "engine cannot be changed after creation": ({}, {"engine": "valkey"}),

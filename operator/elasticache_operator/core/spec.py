@@ -7,6 +7,7 @@ server without CEL, or an object that slipped past admission, is refused here to
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -19,6 +20,10 @@ SECRET_KEY_PATTERN = r"^[-._a-zA-Z0-9]+$"
 
 DEFAULT_ENGINE_VERSIONS = {"redis": "6.2", "valkey": "8.0"}
 MAX_USER_TAGS = 40  # AWS allows 50 tags per resource; the operator reserves room for its own.
+# What AWS accepts in tags, kept to ASCII (AWS also takes other Unicode letters) so the CRD's CEL rule,
+# which kube-apiserver runs with RE2 and the sandbox with Python's re, means the same everywhere.
+TAG_TEXT = re.compile(r"^[a-zA-Z0-9 _.:/=+\-@]*$")
+TAG_TEXT_MESSAGE = "tag keys and values may hold only letters, digits, spaces and _ . : / = + - @"
 
 AUTH_TOKEN_MIN, AUTH_TOKEN_MAX = 16, 128
 AUTH_TOKEN_SPECIALS = "!&#$^<>-"
@@ -103,6 +108,8 @@ def cross_field_problems(spec: RedisClusterSpec) -> list[str]:
         problems.append("tag keys starting with aws: or elasticache-operator.io/ are reserved")
     if any(not 1 <= len(k) <= 128 for k in spec.tags):
         problems.append("tag keys must be 1 to 128 characters long")
+    if any(not TAG_TEXT.match(text) for pair in spec.tags.items() for text in pair):
+        problems.append(TAG_TEXT_MESSAGE)
     return problems
 
 

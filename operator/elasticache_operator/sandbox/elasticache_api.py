@@ -926,6 +926,13 @@ def validate_create(kw: dict[str, Any]) -> None:
         raise InvalidParameterValueException("SnapshotRetentionLimit must be between 0 and 35.")
     if len(kw.get("tags") or []) > 50:
         raise InvalidParameterValueException("A resource may carry at most 50 tags.")
+    for tag in kw.get("tags") or []:
+        key, value = tag.get("Key", ""), tag.get("Value", "")
+        if not 1 <= len(key) <= 128 or len(value) > 256 or key.lower().startswith("aws:"):
+            raise InvalidParameterValueException(f"Invalid tag: {key!r}.")
+        if not all(ch.isalnum() or ch in " _.:/=+-@" for ch in key + value):
+            # AWS's tagging rules: Unicode letters, digits, white space and _ . : / = + - @
+            raise InvalidParameterValueException(f"Tag {key!r} contains characters that are not allowed.")
     engine = kw.get("engine") or "redis"
     for config in kw.get("log_delivery_configurations") or []:
         if config.get("Enabled") is None or _true(config.get("Enabled")):
