@@ -145,6 +145,9 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
     settings.networking.request_timeout = 60
+    # An API server that answers 5xx for a while (an upgrade, an etcd leader change) is waited out for
+    # about four minutes; kopf's default (54 s) would end the whole process after a one-minute outage.
+    settings.networking.error_backoffs = (1, 1, 2, 3, 5, 8, 13, 21, 30, 30, 30, 30, 30, 30)
     memo["wakeups"] = Wakeups()
     memo["deps"] = deps = build_deps(SETTINGS, memo["wakeups"])
     memo["executor"] = concurrent.futures.ThreadPoolExecutor(SETTINGS.workers, thread_name_prefix="reconcile")

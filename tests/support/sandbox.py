@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import pathlib
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import requests
 
@@ -81,3 +83,47 @@ def kube_api(log: pathlib.Path, *extra: str) -> Iterator[str]:
     ]
     with running(args, log, port):
         yield f"http://127.0.0.1:{port}"
+
+
+class KubeFaults:
+    """Fault injection on the Kubernetes API stand-in (`/_sandbox/faults` at `base`, the URL
+    `kube_api()` yields; see elasticache_operator/sandbox/kube/faults.py), as `ElastiCacheSandbox.inject`
+    does on the ElastiCache one: `inject(kind="error", code=429, verb="get", seconds=5)`. As a context
+    manager it clears the faults on the way out."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base.rstrip("/")
+
+    def inject(self, **fault: object) -> dict[str, Any]:
+        """Adds a fault; returns the listing (see `state`)."""
+        response = requests.post(f"{self.base}/_sandbox/faults", json=fault, timeout=10)
+        response.raise_for_status()
+        return dict(response.json())
+
+    def clear(self) -> None:
+        """Removes every fault; held requests and silenced watches go on."""
+        requests.delete(f"{self.base}/_sandbox/faults", timeout=10).raise_for_status()
+
+    def state(self) -> dict[str, Any]:
+        """`{"faults": [...], "held": requests held now, "silenced": watches holding back an event,
+        "watches": open watch streams}`."""
+        response = requests.get(f"{self.base}/_sandbox/faults", timeout=10)
+        response.raise_for_status()
+        return dict(response.json())
+
+    def wait_for(self, condition: Callable[[dict[str, Any]], bool], timeout: float = 30) -> dict[str, Any]:
+        """Polls `state()` until `condition` holds on it; returns that state."""
+        deadline = time.monotonic() + timeout
+        while True:
+            state = self.state()
+            if condition(state):
+                return state
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the Kubernetes stand-in's faults never reached the condition: {state}")
+            time.sleep(0.05)
+
+    def __enter__(self) -> KubeFaults:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.clear()

@@ -388,6 +388,13 @@ class Stack:
             self.process = process
             yield process
 
+    def kube_faults(self) -> sandbox.KubeFaults:
+        """Faults injected into the Kubernetes API: only the stand-in takes them (a test skips otherwise)."""
+        if not stand_in():
+            pytest.skip("faults are injected into the Kubernetes API stand-in; a real cluster takes none")
+        server = json.loads(pathlib.Path(self.kubeconfig).read_text())["clusters"][0]["cluster"]["server"]
+        return sandbox.KubeFaults(server)
+
     def metric(self, name: str) -> float:
         """A metric of the running operator, summed over its labels, as Prometheus would scrape it."""
         text = requests.get(self.process.metrics_url, timeout=10).text  # type: ignore[attr-defined]

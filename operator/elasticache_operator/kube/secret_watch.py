@@ -14,6 +14,7 @@ from kubernetes import watch
 from kubernetes.client import CoreV1Api
 from kubernetes.client.exceptions import ApiException
 
+from . import TIMEOUT
 from .secrets import MANAGED_BY
 
 log = logging.getLogger(__name__)
@@ -58,10 +59,14 @@ def _watch_once(
         method: Any = api.list_secret_for_all_namespaces
     else:
         method, kwargs["namespace"] = api.list_namespaced_secret, namespace
-    listing = json.loads(method(_preload_content=False, **kwargs).data)
+    listing = json.loads(method(_preload_content=False, _request_timeout=TIMEOUT, **kwargs).data)
     stream = watch.Watch()  # type: ignore[no-untyped-call]
     for event in stream.stream(  # type: ignore[no-untyped-call]
-        method, resource_version=listing["metadata"]["resourceVersion"], timeout_seconds=300, **kwargs
+        method,
+        resource_version=listing["metadata"]["resourceVersion"],
+        timeout_seconds=300,
+        _request_timeout=(TIMEOUT[0], 330),  # the server ends the watch at 300 s; silence past 330 s is a dead link
+        **kwargs,
     ):
         if stop.is_set():
             stream.stop()  # type: ignore[no-untyped-call]

@@ -10,6 +10,7 @@ from kubernetes.client import CoreV1Api, V1ObjectMeta, V1OwnerReference, V1Secre
 from kubernetes.client.exceptions import ApiException
 
 from ..core.password import Call, Pending
+from . import TIMEOUT
 
 MANAGED_BY = {"app.kubernetes.io/managed-by": "elasticache-operator"}
 PENDING_ANNOTATION = "redis.elasticache-operator.io/"  # prefix of the pending Secret's bookkeeping
@@ -25,7 +26,7 @@ class Secrets:
 
     def read_value(self, namespace: str, name: str, key: str) -> str:
         try:
-            secret = self.api.read_namespaced_secret(name, namespace)
+            secret = self.api.read_namespaced_secret(name, namespace, _request_timeout=TIMEOUT)
         except ApiException as e:
             if e.status == 404:
                 raise SecretProblem(f"Secret {name} (defaultUserPassword) does not exist in {namespace}") from e
@@ -41,7 +42,7 @@ class Secrets:
     def read_connection(self, namespace: str, name: str, owner_uid: str) -> ConnectionSecret:
         """The connection Secret as it is now: one read serves the password check and the write."""
         try:
-            secret = self.api.read_namespaced_secret(name, namespace)
+            secret = self.api.read_namespaced_secret(name, namespace, _request_timeout=TIMEOUT)
         except ApiException as e:
             if e.status == 404:
                 return ConnectionSecret(exists=False, owned=False, data={}, resource_version=None)
@@ -60,7 +61,9 @@ class Secrets:
         if not current.exists:
             meta = _owned(name, namespace, owner)
             self.api.create_namespaced_secret(
-                namespace, V1Secret(api_version="v1", kind="Secret", type="Opaque", data=encoded, metadata=meta)
+                namespace,
+                V1Secret(api_version="v1", kind="Secret", type="Opaque", data=encoded, metadata=meta),
+                _request_timeout=TIMEOUT,
             )
             return "created"
         if not current.owned:
@@ -71,14 +74,17 @@ class Secrets:
         if current.data == data:
             return "unchanged"
         self.api.patch_namespaced_secret(
-            name, namespace, {"metadata": {"resourceVersion": current.resource_version}, "data": encoded}
+            name,
+            namespace,
+            {"metadata": {"resourceVersion": current.resource_version}, "data": encoded},
+            _request_timeout=TIMEOUT,
         )
         return "updated"
 
     def read_pending(self, namespace: str, name: str, owner_uid: str) -> Pending | None:
         """The pending Secret (core/password.py): a token on its way to AWS, or None."""
         try:
-            secret = self.api.read_namespaced_secret(name, namespace)
+            secret = self.api.read_namespaced_secret(name, namespace, _request_timeout=TIMEOUT)
         except ApiException as e:
             if e.status == 404:
                 return None
@@ -115,16 +121,18 @@ class Secrets:
             api_version="v1", kind="Secret", type="Opaque", data=_encode({"password": pending.token}), metadata=meta
         )
         try:
-            self.api.create_namespaced_secret(namespace, body)
+            self.api.create_namespaced_secret(namespace, body, _request_timeout=TIMEOUT)
         except ApiException as e:
             if e.status != 409:
                 raise
             notes.setdefault(PENDING_ANNOTATION + "published-at", None)  # type: ignore[arg-type]
-            self.api.patch_namespaced_secret(name, namespace, {"metadata": {"annotations": notes}, "data": body.data})
+            self.api.patch_namespaced_secret(
+                name, namespace, {"metadata": {"annotations": notes}, "data": body.data}, _request_timeout=TIMEOUT
+            )
 
     def delete_pending(self, namespace: str, name: str) -> None:
         try:
-            self.api.delete_namespaced_secret(name, namespace)
+            self.api.delete_namespaced_secret(name, namespace, _request_timeout=TIMEOUT)
         except ApiException as e:
             if e.status != 404:
                 raise

@@ -9,6 +9,8 @@ from typing import Any
 from kubernetes.client import CustomObjectsApi
 from kubernetes.client.exceptions import ApiException
 
+from . import TIMEOUT
+
 GROUP, VERSION, PLURAL = "vpcresources.k8s.aws", "v1beta1", "securitygrouppolicies"
 
 
@@ -34,12 +36,16 @@ class SecurityGroupPolicies:
         }
         body = {**body, "metadata": {**body["metadata"], "ownerReferences": [reference]}}
         try:
-            current: Any = self.api.get_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name)
+            current: Any = self.api.get_namespaced_custom_object(
+                GROUP, VERSION, namespace, PLURAL, name, _request_timeout=TIMEOUT
+            )
         except ApiException as e:
             if e.status != 404:
                 raise
             try:
-                self.api.create_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, body)
+                self.api.create_namespaced_custom_object(
+                    GROUP, VERSION, namespace, PLURAL, body, _request_timeout=TIMEOUT
+                )
             except ApiException as created:
                 if created.status == 404:  # no such resource: the CRD is missing
                     raise PoliciesUnavailable from created
@@ -47,12 +53,14 @@ class SecurityGroupPolicies:
             return "created"
         if current.get("spec") == body["spec"]:
             return "unchanged"
-        self.api.patch_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name, {"spec": body["spec"]})
+        self.api.patch_namespaced_custom_object(
+            GROUP, VERSION, namespace, PLURAL, name, {"spec": body["spec"]}, _request_timeout=TIMEOUT
+        )
         return "updated"
 
     def delete(self, namespace: str, name: str) -> None:
         try:
-            self.api.delete_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name)
+            self.api.delete_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name, _request_timeout=TIMEOUT)
         except ApiException as e:
             if e.status != 404:
                 raise

@@ -8,6 +8,7 @@ from kubernetes.client import CustomObjectsApi
 from kubernetes.client.exceptions import ApiException
 
 from .. import API_GROUP, API_VERSION, PLURAL
+from . import TIMEOUT
 
 
 def changed_fields(current: dict[str, Any], wanted: dict[str, Any]) -> dict[str, Any]:
@@ -32,7 +33,7 @@ class StatusWriter:
             return True
         try:
             self.api.patch_namespaced_custom_object_status(
-                API_GROUP, API_VERSION, namespace, PLURAL, name, {"status": changes}
+                API_GROUP, API_VERSION, namespace, PLURAL, name, {"status": changes}, _request_timeout=TIMEOUT
             )
         except ApiException as e:
             if e.status == 404:

@@ -11,12 +11,20 @@ kubectl and the tests use: object semantics (below), admission from the CRD's sc
 Test-only switch: a request with the header `X-Sandbox-Skip-Admission: true` is stored without the
 schema and CEL checks (still pruned and defaulted), like an object stored before its CRD gained a
 rule, so tests can show what the operator does with an object admission would refuse today.
+
+Faults on demand (faults.py): `POST /_sandbox/faults` makes the server cut watches, answer 410, 409,
+429, 500 or 503, or stop answering for a while, as a real API server (or its network) can.
+
+Deleting a namespace is done as kube-apiserver and the namespace controller do it: the Namespace turns
+`Terminating`, creating objects in it is refused, everything in it is deleted in the background, and
+the Namespace goes once nothing is left (objects with finalizers stay until they are removed).
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import copy
 import datetime
 import json
@@ -36,6 +44,7 @@ from kmock._internal import parsing, rendering
 
 from . import printing
 from .admission import FieldError, SchemaAdmission, invalid_message
+from .faults import CONTROL_PATH, KubeFaults
 from .objects import (
     PatchTestFailed,
     field_selector_matches,
@@ -54,6 +63,9 @@ CRDS = kmock.resource("apiextensions.k8s.io", "v1", "customresourcedefinitions")
 
 _VERBS = {"create", "delete", "get", "list", "patch", "update", "watch"}
 SKIP_ADMISSION = "X-Sandbox-Skip-Admission"
+IMMORTAL_NAMESPACES = ("default", "kube-system", "kube-public")  # kube-apiserver refuses to delete them
+NAMESPACE_FINALIZER = "kubernetes"  # the namespace controller's, in a Namespace's spec.finalizers
+NAMESPACE_RESYNC_SECONDS = 30.0  # the namespace controller looks again at least this often
 
 
 def _builtin(kind: str, namespaced: bool, *shortnames: str) -> kmock.ResourceInfo:
@@ -131,10 +143,13 @@ class KubernetesAPI(kmock.KubernetesEmulator):
     _changes: Changes = attrs.field(init=False)
     _printer_columns: dict[tuple[str, str], list[dict[str, Any]]] = attrs.field(factory=dict, init=False)
     _admission: dict[tuple[str, str], SchemaAdmission] = attrs.field(factory=dict, init=False)
+    _faults: KubeFaults = attrs.field(init=False)
+    _namespace_cleanups: dict[str, asyncio.Task[None]] = attrs.field(factory=dict, init=False)  # by uid
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
         self._changes = Changes(self.history_limit)
+        self._faults = KubeFaults(lambda: self._changes.rv)
         for key, info in BUILTIN_RESOURCES.items():
             self.resources[key] = copy.deepcopy(info)
         for name in ("default", "kube-system", "kube-public"):
@@ -145,6 +160,8 @@ class KubernetesAPI(kmock.KubernetesEmulator):
     async def __call__(self, raw_request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
         """Serve one request. Unlike kmock's handler, nothing is recorded: a stand-in that runs for
         hours must not keep, or scan, every request it ever served."""
+        if raw_request.path.startswith(CONTROL_PATH):
+            return await self._faults.control(raw_request)
         content_type = raw_request.headers.get("Content-Type", "")
         if raw_request.body_exists and "protobuf" in content_type:
             # Only JSON is spoken here; clients (kubectl) then resend as JSON.
@@ -152,6 +169,8 @@ class KubernetesAPI(kmock.KubernetesEmulator):
                 _error(415, "UnsupportedMediaType", f"the body of the request was in an unknown format: {content_type}")
             )
         request = await rendering.Request._parse(raw_request)
+        if (refused := await self._faults.intercept(request)) is not None:
+            return refused
         try:
             payload = await self._route(request)(request)
             return await rendering.Response(payload=payload)(request)
@@ -325,6 +344,7 @@ class KubernetesAPI(kmock.KubernetesEmulator):
         how = how or Admit(validate=False)  # the server's own writes: start-up, garbage collection
         obj = copy.deepcopy(body)
         meta = obj.setdefault("metadata", {})
+        requested = meta.get("name") or ""  # before generateName: what NamespaceLifecycle admission sees
         if not meta.get("name") and meta.get("generateName"):
             meta["name"] = meta["generateName"] + secrets.token_hex(3)[:5]
         if not meta.get("name"):
@@ -339,8 +359,22 @@ class KubernetesAPI(kmock.KubernetesEmulator):
                     "BadRequest",
                     "the namespace of the provided object does not match the namespace sent on the request",
                 )
-            if self._key(NAMESPACES, None, namespace) not in self._store:
+            home = self._store.get(self._key(NAMESPACES, None, namespace))
+            if home is None:
                 raise _error(404, "NotFound", f'namespaces "{namespace}" not found')
+            if home["metadata"].get("deletionTimestamp"):
+                raise _forbidden(
+                    resource,
+                    requested,
+                    f"unable to create new content in namespace {namespace} because it is being terminated",
+                    causes=[
+                        {
+                            "reason": "NamespaceTerminating",
+                            "message": f"namespace {namespace} is being terminated",
+                            "field": "metadata.namespace",
+                        }
+                    ],
+                )
             meta["namespace"] = namespace
         key = self._key(resource, namespace, meta["name"])
         if key in self._store:
@@ -358,6 +392,11 @@ class KubernetesAPI(kmock.KubernetesEmulator):
         if "status" in info.subresources:
             obj.pop("status", None)
         obj = self._normalize(resource, obj, None, how)
+        if resource == NAMESPACES:  # the namespace strategy's PrepareForCreate
+            spec = obj.get("spec") or {}
+            finalizers = [f for f in spec.get("finalizers") or [] if f != NAMESPACE_FINALIZER]
+            obj["spec"] = {**spec, "finalizers": [*finalizers, NAMESPACE_FINALIZER]}
+            obj["status"] = {"phase": "Active"}
         meta = obj["metadata"]
         meta.update(uid=str(uuid.uuid4()), creationTimestamp=_now(), resourceVersion=self._changes.next_rv())
         if "status" in info.subresources:
@@ -401,6 +440,8 @@ class KubernetesAPI(kmock.KubernetesEmulator):
                     result["status"] = copy.deepcopy(old["status"])
                 else:
                     result.pop("status", None)
+        if resource == NAMESPACES:
+            result = _namespace_update(old, result, subresource)
         meta, old_meta = result.setdefault("metadata", {}), old["metadata"]
         for kept in ("name", "namespace", "uid", "creationTimestamp", "deletionTimestamp", "generation"):
             if kept in old_meta:
@@ -422,7 +463,7 @@ class KubernetesAPI(kmock.KubernetesEmulator):
         if has_status and _body(result) != _body(old):
             meta["generation"] = old_meta.get("generation", 1) + 1
         meta["resourceVersion"] = self._changes.next_rv()
-        if meta.get("deletionTimestamp") and not meta.get("finalizers"):
+        if meta.get("deletionTimestamp") and not _held(resource, result):
             self._remove(resource, key, result)
             return result
         self._store[key] = result
@@ -457,6 +498,8 @@ class KubernetesAPI(kmock.KubernetesEmulator):
                 self._delete(self._resource_of(key), key)
 
     def _delete(self, resource: kmock.resource, key: Key, orphan: bool = False) -> dict[str, Any]:
+        if resource == NAMESPACES:
+            return self._terminate_namespace(key)
         obj = copy.deepcopy(self._store[key])
         meta = obj["metadata"]
         if orphan:
@@ -471,6 +514,169 @@ class KubernetesAPI(kmock.KubernetesEmulator):
             return obj
         self._remove(resource, key, obj)
         return obj
+
+    # --- namespaces: kube-apiserver's namespace storage, and the namespace controller ----------
+
+    def _check_namespace_deletion(self, namespace: dict[str, Any]) -> None:
+        """What kube-apiserver refuses before deleting a namespace."""
+        name = namespace["metadata"]["name"]
+        if name in IMMORTAL_NAMESPACES:
+            raise _forbidden(NAMESPACES, name, "this namespace may not be deleted")
+        if namespace["metadata"].get("deletionTimestamp") and (namespace.get("spec") or {}).get("finalizers"):
+            raise _error(
+                409,
+                "Conflict",
+                f'Operation cannot be fulfilled on namespaces "{name}": The system is ensuring all content is removed'
+                " from this namespace.  Upon completion, this namespace will automatically be purged by the system.",
+                name=name,
+                kind="namespaces",
+            )
+
+    def _terminate_namespace(self, key: Key) -> dict[str, Any]:
+        """The first DELETE of a namespace only marks it: `deletionTimestamp`, phase `Terminating`, the
+        `kubernetes` finalizer in spec.finalizers; the namespace controller does the rest."""
+        obj = copy.deepcopy(self._store[key])
+        meta = obj["metadata"]
+        if meta.get("deletionTimestamp"):
+            return obj
+        meta["deletionTimestamp"] = _now()
+        spec = obj.get("spec") or {}
+        if NAMESPACE_FINALIZER not in (spec.get("finalizers") or []):
+            spec["finalizers"] = [*(spec.get("finalizers") or []), NAMESPACE_FINALIZER]
+        obj["spec"] = spec
+        obj["status"] = {**(obj.get("status") or {}), "phase": "Terminating"}
+        meta["resourceVersion"] = self._changes.next_rv()
+        self._store[key] = obj
+        self._record(NAMESPACES, "MODIFIED", obj)
+        self._start_namespace_controller(meta["name"], meta["uid"])
+        return obj
+
+    def _start_namespace_controller(self, name: str, uid: str) -> None:
+        if uid in self._namespace_cleanups:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # not serving (a test of the object model alone): nobody runs controllers
+            return
+        task = loop.create_task(self._clean_up_namespace(name, uid), name=f"namespace-controller/{name}")
+        self._namespace_cleanups[uid] = task
+        task.add_done_callback(lambda _: self._namespace_cleanups.pop(uid, None))
+
+    async def _clean_up_namespace(self, name: str, uid: str) -> None:
+        """The namespace controller's part, in the background as kube-controller-manager does it: delete
+        everything in the namespace, report what remains in the Namespace's conditions, and once
+        nothing is left, remove the `kubernetes` finalizer (through /finalize), so the Namespace goes.
+        Objects with finalizers keep it waiting; every change in the namespace wakes it."""
+        key = self._key(NAMESPACES, None, name)
+
+        def in_namespace(group: str, plural: str, obj: dict[str, Any]) -> bool:
+            if (group, plural) == ("", "namespaces"):
+                return bool(obj["metadata"]["name"] == name)
+            return bool(obj["metadata"].get("namespace") == name)
+
+        while True:
+            namespace = self._store.get(key)
+            if namespace is None or namespace["metadata"]["uid"] != uid:
+                return
+            if NAMESPACE_FINALIZER not in ((namespace.get("spec") or {}).get("finalizers") or []):
+                return  # finalized by someone else (kubectl replace --raw …/finalize)
+            try:
+                if self._empty_namespace(key, name):
+                    return
+            except Exception:  # noqa: BLE001 - a controller retries; the namespace stays Terminating meanwhile
+                log.exception("namespace controller: cleaning up %s failed; again shortly", name)
+            events = self._changes.stream(self._changes.rv, in_namespace, NAMESPACE_RESYNC_SECONDS)
+            async with contextlib.aclosing(events):
+                async for _ in events:
+                    break
+
+    def _empty_namespace(self, key: Key, name: str) -> bool:
+        """One pass of the namespace controller; True once the Namespace is finalized."""
+        for content in [k for k in self._store if k[2] == name]:
+            obj = self._store.get(content)
+            if obj is not None and not obj["metadata"].get("deletionTimestamp"):
+                self._delete(self._resource_of(content), content)
+        remaining = [(k, o) for k, o in self._store.items() if k[2] == name]
+        self._set_namespace_conditions(key, remaining)
+        if remaining:
+            return False
+        finalized = copy.deepcopy(self._store[key])
+        spec = finalized.setdefault("spec", {})
+        spec["finalizers"] = [f for f in spec.get("finalizers") or [] if f != NAMESPACE_FINALIZER]
+        self._write(NAMESPACES, key, finalized, "finalize")
+        return True
+
+    def _set_namespace_conditions(self, key: Key, remaining: list[tuple[Key, dict[str, Any]]]) -> None:
+        """The conditions the namespace controller reports on a Terminating namespace."""
+        resources: dict[str, int] = {}
+        finalizers: dict[str, int] = {}
+        for (group, plural, _, _), obj in remaining:
+            resource = f"{plural}.{group}"  # "configmaps." for the core group, as the controller words it
+            resources[resource] = resources.get(resource, 0) + 1
+            for finalizer in obj["metadata"].get("finalizers") or []:
+                finalizers[finalizer] = finalizers.get(finalizer, 0) + 1
+        wanted = [
+            (
+                "NamespaceDeletionDiscoveryFailure",
+                "False",
+                "ResourcesDiscovered",
+                "All resources successfully discovered",
+            ),
+            (
+                "NamespaceDeletionGroupVersionParsingFailure",
+                "False",
+                "ParsedGroupVersions",
+                "All legacy kube types successfully parsed",
+            ),
+            (
+                "NamespaceDeletionContentFailure",
+                "False",
+                "ContentDeleted",
+                "All content successfully deleted, may be waiting on finalization",
+            ),
+            (
+                ("NamespaceContentRemaining", "True", "SomeResourcesRemain", "Some resources are remaining: ")
+                if resources
+                else ("NamespaceContentRemaining", "False", "ContentRemoved", "All content successfully removed")
+            ),
+            (
+                (
+                    "NamespaceFinalizersRemaining",
+                    "True",
+                    "SomeFinalizersRemain",
+                    "Some content in the namespace has finalizers remaining: ",
+                )
+                if finalizers
+                else (
+                    "NamespaceFinalizersRemaining",
+                    "False",
+                    "ContentHasNoFinalizers",
+                    "All content-preserving finalizers finished",
+                )
+            ),
+        ]
+        listed = {
+            "SomeResourcesRemain": ", ".join(sorted(f"{r} has {n} resource instances" for r, n in resources.items())),
+            "SomeFinalizersRemain": ", ".join(sorted(f"{f} in {n} resource instances" for f, n in finalizers.items())),
+        }
+        namespace = self._store[key]
+        before = {c.get("type"): c for c in (namespace.get("status") or {}).get("conditions") or []}
+        now = _now()
+        conditions = []
+        for kind, state, reason, message in wanted:
+            old = before.get(kind)
+            conditions.append(
+                {
+                    "type": kind,
+                    "status": state,
+                    "lastTransitionTime": old["lastTransitionTime"] if old and old.get("status") == state else now,
+                    "reason": reason,
+                    "message": message + listed.get(reason, ""),
+                }
+            )
+        updated = copy.deepcopy(namespace)
+        updated["status"] = {**(updated.get("status") or {}), "conditions": conditions}
+        self._write(NAMESPACES, key, updated, "status")
 
     def _orphan_dependents(self, owner_uid: str) -> None:
         for key, obj in list(self._store.items()):
@@ -557,7 +763,8 @@ class KubernetesAPI(kmock.KubernetesEmulator):
 
     async def _serve_watch(self, request: rendering.Request) -> Any:
         # client-go refuses watch streams that are not served as JSON.
-        return kmock.Response(headers={"Content-Type": "application/json"}, payload=self._watch_events(request))
+        events = self._faults.watch(request, lambda: self._watch_events(request))
+        return kmock.Response(headers={"Content-Type": "application/json"}, payload=events)
 
     async def _watch_events(self, request: rendering.Request) -> Any:
         resource, namespace, name = self._target(request)
@@ -634,12 +841,62 @@ class KubernetesAPI(kmock.KubernetesEmulator):
         resource, namespace, name = self._target(request)
         options = request.data if isinstance(request.data, dict) else {}
         policy = options.get("propagationPolicy") or request.params.get("propagationPolicy") or "Background"
-        key, _ = self._existing(resource, namespace, name)
+        key, current = self._existing(resource, namespace, name)
+        if resource == NAMESPACES:
+            self._check_namespace_deletion(current)
         return copy.deepcopy(self._delete(resource, key, orphan=policy == "Orphan"))
 
 
 def _wants_table(request: rendering.Request) -> bool:
     return "as=Table" in request.headers.get("Accept", "")
+
+
+def _forbidden(
+    resource: kmock.resource, name: str, why: str, causes: list[dict[str, str]] | None = None
+) -> kmock_k8s.KubernetesError:
+    """apierrors.NewForbidden, as admission (NamespaceLifecycle) answers."""
+    qualified = f"{resource.plural}.{resource.group}" if resource.group else resource.plural
+    message = f'{qualified} "{name}" is forbidden: {why}' if name else f"{qualified} is forbidden: {why}"
+    details: dict[str, Any] = {
+        k: v for k, v in (("name", name), ("group", resource.group), ("kind", resource.plural)) if v
+    }
+    if causes:
+        details["causes"] = causes
+    return kmock_k8s.KubernetesError(status=403, reason="Forbidden", message=message, details=details)
+
+
+def _held(resource: kmock.resource, obj: dict[str, Any]) -> bool:
+    """Whether finalizers keep a deleted object: its own, and for a Namespace those in spec.finalizers."""
+    if obj["metadata"].get("finalizers"):
+        return True
+    return resource == NAMESPACES and bool((obj.get("spec") or {}).get("finalizers"))
+
+
+def _namespace_update(old: dict[str, Any], new: dict[str, Any], subresource: str | None) -> dict[str, Any]:
+    """The namespace strategy: /finalize writes spec.finalizers only, /status the status only, the main
+    endpoint everything but those two."""
+    if subresource == "status":
+        return new
+    if subresource == "finalize":
+        result = copy.deepcopy(old)
+        finalizers = (new.get("spec") or {}).get("finalizers") or []
+        result["spec"] = {**(old.get("spec") or {}), "finalizers": finalizers}
+        if not finalizers:
+            result["spec"].pop("finalizers")
+        return result
+    result = copy.deepcopy(new)
+    spec = {k: v for k, v in (result.get("spec") or {}).items() if k != "finalizers"}
+    if (old.get("spec") or {}).get("finalizers"):
+        spec["finalizers"] = copy.deepcopy(old["spec"]["finalizers"])
+    if spec or "spec" in old:
+        result["spec"] = spec
+    else:
+        result.pop("spec", None)
+    if "status" in old:
+        result["status"] = copy.deepcopy(old["status"])
+    else:
+        result.pop("status", None)
+    return result
 
 
 def _body(obj: dict[str, Any]) -> dict[str, Any]:
