@@ -6,3 +6,5 @@ PLURAL = "redisclusters"
 INSTANCE_LABEL = "elasticache-operator.io/instance"  # which operator installation claims a RedisCluster
 # Names an existing replication group for this RedisCluster to take over (or, with ObserveOnly, to watch).
 ADOPT_ANNOTATION = f"{API_GROUP}/adopt-replication-group-id"
+# How the operator's own Kubernetes requests introduce themselves (kopf's say kopf/<version>).
+USER_AGENT = "elasticache-operator"

@@ -29,7 +29,7 @@ from typing import Any
 
 import kopf
 
-from . import leader, metrics
+from . import USER_AGENT, leader, metrics
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -185,7 +185,9 @@ def _api_client() -> Any:
     except kubernetes.config.ConfigException:
         kubernetes.config.load_kube_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
     configuration.retries = 0
-    return kubernetes.client.ApiClient(configuration)
+    client = kubernetes.client.ApiClient(configuration)
+    client.user_agent = USER_AGENT
+    return client
 
 
 class StandbyHealth:

@@ -16,7 +16,7 @@ import boto3
 import kopf
 from botocore.config import Config
 
-from . import ADOPT_ANNOTATION, API_GROUP, API_VERSION, INSTANCE_LABEL, PLURAL, leader, reconcile
+from . import ADOPT_ANNOTATION, API_GROUP, API_VERSION, INSTANCE_LABEL, PLURAL, USER_AGENT, leader, reconcile
 from .aws.calls import Calls, TokenBucket, count_throttles
 from .aws.ec2 import EC2
 from .aws.elasticache import ElastiCache
@@ -108,12 +108,14 @@ def build_deps(settings: Settings, wakeups: Wakeups) -> reconcile.Deps:
         ec2=ec2,
         subnet_group=settings.cache_subnet_group,
     )
-    custom = kubernetes.client.CustomObjectsApi()
+    api_client = kubernetes.client.ApiClient()
+    api_client.user_agent = USER_AGENT
+    custom = kubernetes.client.CustomObjectsApi(api_client)
     return reconcile.Deps(
         elasticache=elasticache,
         observer=observer,
         logs=Logs(client("logs"), calls),
-        secrets=Secrets(kubernetes.client.CoreV1Api()),
+        secrets=Secrets(kubernetes.client.CoreV1Api(api_client)),
         status=StatusWriter(custom),
         settings=settings,
         policies=SecurityGroupPolicies(custom),

@@ -14,8 +14,8 @@ from ..support.processes import ROOT
 from .conftest import CHART, VALUE_SETS, helm, kinds, one, render
 
 OPERATOR_RULES = {
-    ("redis.elasticache-operator.io", "redisclusters"): {"get", "list", "watch", "patch"},
-    ("redis.elasticache-operator.io", "redisclusters/status"): {"get", "patch"},
+    ("redis.elasticache-operator.io", "redisclusters"): {"list", "watch", "patch"},
+    ("redis.elasticache-operator.io", "redisclusters/status"): {"patch"},
     ("redis.elasticache-operator.io", "redisclusters/finalizers"): {"update"},
     # list/watch: only its own (by label, app.kubernetes.io/managed-by); delete: the pending password Secret
     ("", "secrets"): {"get", "list", "watch", "create", "patch", "delete"},
@@ -63,10 +63,7 @@ def test_defaults_install_crd_and_cluster_wide_least_privilege():
     assert crd["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
     assert rules_of(one(objects, "ClusterRole", "eco-elasticache-operator")) == OPERATOR_RULES
     discovery = rules_of(one(objects, "ClusterRole", "eco-elasticache-operator-discovery"))
-    assert discovery == {
-        ("apiextensions.k8s.io", "customresourcedefinitions"): {"list", "watch"},
-        ("", "namespaces"): {"list", "watch"},
-    }
+    assert discovery == {("apiextensions.k8s.io", "customresourcedefinitions"): {"list", "watch"}}
     assert not [o for o in objects if o["kind"] in ("ServiceMonitor", "PrometheusRule")]
     assert not any(("coordination.k8s.io", "leases") in rules_of(o) for o in objects if o["kind"] == "ClusterRole")
     assert one(objects, "PodDisruptionBudget")["spec"]["maxUnavailable"] == 1  # on by default: two replicas
@@ -124,6 +121,8 @@ def test_every_setting_the_chart_passes_exists(rendered):
 
 def test_namespaced_install_uses_roles_per_namespace():
     objects = render(*VALUE_SETS["namespaced"])
+    discovery = rules_of(one(objects, "ClusterRole", "eco-elasticache-operator-discovery"))
+    assert discovery[("", "namespaces")] == {"list", "watch"}  # kopf follows the namespaces it watches
     roles = [o for o in objects if o["kind"] == "Role" and o["metadata"]["name"] == "eco-elasticache-operator"]
     assert sorted(r["metadata"]["namespace"] for r in roles) == ["team-a", "team-b"]
     assert all(rules_of(r) == OPERATOR_RULES for r in roles)

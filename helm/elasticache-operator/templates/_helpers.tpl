@@ -47,10 +47,10 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- define "eco.namespacedRules" -}}
 - apiGroups: [redis.elasticache-operator.io]
   resources: [redisclusters]
-  verbs: [get, list, watch, patch]
+  verbs: [list, watch, patch]
 - apiGroups: [redis.elasticache-operator.io]
   resources: [redisclusters/status]
-  verbs: [get, patch]
+  verbs: [patch]
 - apiGroups: [redis.elasticache-operator.io]
   resources: [redisclusters/finalizers]
   verbs: [update]

@@ -15,6 +15,10 @@ rule, so tests can show what the operator does with an object admission would re
 Faults on demand (faults.py): `POST /_sandbox/faults` makes the server cut watches, answer 410, 409,
 429, 500 or 503, or stop answering for a while, as a real API server (or its network) can.
 
+An audit trail: `GET /_sandbox/audit` lists the resource requests served (user agent, verb, API group,
+resource, subresource, namespace, name, label selector), as kube-apiserver's audit log records them, so
+tests can check what a client asked for (the operator's RBAC, the Secrets it reads).
+
 Deleting a namespace is done as kube-apiserver and the namespace controller do it: the Namespace turns
 `Terminating`, creating objects in it is refused, everything in it is deleted in the background, and
 the Namespace goes once nothing is left (objects with finalizers stay until they are removed).
@@ -24,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import collections
 import contextlib
 import copy
 import datetime
@@ -63,6 +68,7 @@ CRDS = kmock.resource("apiextensions.k8s.io", "v1", "customresourcedefinitions")
 
 _VERBS = {"create", "delete", "get", "list", "patch", "update", "watch"}
 SKIP_ADMISSION = "X-Sandbox-Skip-Admission"
+AUDIT_PATH = "/_sandbox/audit"  # GET: the resource requests served, as an audit log (user agent, verb, what)
 IMMORTAL_NAMESPACES = ("default", "kube-system", "kube-public")  # kube-apiserver refuses to delete them
 NAMESPACE_FINALIZER = "kubernetes"  # the namespace controller's, in a Namespace's spec.finalizers
 NAMESPACE_RESYNC_SECONDS = 30.0  # the namespace controller looks again at least this often
@@ -140,6 +146,9 @@ class KubernetesAPI(kmock.KubernetesEmulator):
     history_limit: int = 5000  # watch events kept for resumption; older resourceVersions get 410 Gone
 
     _store: dict[Key, dict[str, Any]] = attrs.field(factory=dict, init=False)
+    _audit: collections.deque[dict[str, str]] = attrs.field(
+        factory=lambda: collections.deque(maxlen=200_000), init=False
+    )
     _changes: Changes = attrs.field(init=False)
     _printer_columns: dict[tuple[str, str], list[dict[str, Any]]] = attrs.field(factory=dict, init=False)
     _admission: dict[tuple[str, str], SchemaAdmission] = attrs.field(factory=dict, init=False)
@@ -160,6 +169,8 @@ class KubernetesAPI(kmock.KubernetesEmulator):
     async def __call__(self, raw_request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
         """Serve one request. Unlike kmock's handler, nothing is recorded: a stand-in that runs for
         hours must not keep, or scan, every request it ever served."""
+        if raw_request.path == AUDIT_PATH:
+            return aiohttp.web.json_response({"items": list(self._audit)})
         if raw_request.path.startswith(CONTROL_PATH):
             return await self._faults.control(raw_request)
         content_type = raw_request.headers.get("Content-Type", "")
@@ -169,6 +180,7 @@ class KubernetesAPI(kmock.KubernetesEmulator):
                 _error(415, "UnsupportedMediaType", f"the body of the request was in an unknown format: {content_type}")
             )
         request = await rendering.Request._parse(raw_request)
+        self._record_audit(request)
         if (refused := await self._faults.intercept(request)) is not None:
             return refused
         try:
@@ -184,6 +196,29 @@ class KubernetesAPI(kmock.KubernetesEmulator):
         except Exception as e:  # noqa: BLE001 - answered as a 500 Status, as an API server would
             log.exception("internal error serving %s %s", raw_request.method, raw_request.path)
             return await self._render_error(_error(500, "InternalError", f"an error on the server: {e!r}"))
+
+    def _record_audit(self, request: rendering.Request) -> None:
+        """What kube-apiserver's audit log would say of a resource request: who, which verb, on what."""
+        resource = request.resource
+        if resource is None or not resource.plural:
+            return
+        method = str(request.method.value).upper()
+        if method == "GET":
+            verb = "watch" if request.params.get("watch") in ("true", "1") else "get" if request.name else "list"
+        else:
+            verb = {"POST": "create", "PATCH": "patch", "PUT": "update", "DELETE": "delete"}.get(method, method.lower())
+        self._audit.append(
+            {
+                "userAgent": request.headers.get("User-Agent", ""),
+                "verb": verb,
+                "apiGroup": resource.group or "",
+                "resource": resource.plural,
+                "subresource": request.subresource or "",
+                "namespace": request.namespace or "",
+                "name": request.name or "",
+                "labelSelector": request.params.get("labelSelector", ""),
+            }
+        )
 
     def _route(self, request: rendering.Request) -> Callable[[rendering.Request], Awaitable[Any]]:
         path, method = request.url.path.rstrip("/") or "/", str(request.method.value).upper()
