@@ -363,7 +363,7 @@ def _ensure_access(
             deps.ec2.revoke(group_id, rule)
         for group_id in todo.delete:
             deps.ec2.delete_security_group(group_id)
-        deps.observer.refresh_security_groups()
+        deps.observer.refresh_security_groups(identity.uid)
         todo = changes()
     fields: dict[str, Any] = {"securityGroupIds": list(todo.security_group_ids or ())}
     policy_name = f"{identity.name}-redis-clients"
@@ -539,14 +539,14 @@ def _finalize(body: dict[str, Any], deps: Deps) -> Outcome:
             ):
                 events.append(Event("Normal", "Deleted", f"Slow-log group {naming.log_group_name(group_id)} deleted"))
             if policy != "Retain" and deps.ec2 is not None:
-                deps.observer.refresh_security_groups()
+                deps.observer.refresh_security_groups(identity.uid)
                 owned = deps.observer.security_groups(identity.uid)
                 # The cluster's groups first: they admit the clients' group, which can go only after them.
                 for group in sorted(owned, key=lambda g: _role(g) == "clients"):
                     deps.ec2.delete_security_group(group["GroupId"])
                     events.append(Event("Normal", "Deleted", f"Security group {group['GroupId']} deleted"))
                 if owned:
-                    deps.observer.refresh_security_groups()
+                    deps.observer.refresh_security_groups(identity.uid)
             return Outcome(events=events)
         if not naming.is_owned(observed.tags, identity.uid):
             return Outcome(

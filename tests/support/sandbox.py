@@ -38,6 +38,11 @@ class ElastiCacheSandbox:
     def clear_faults(self) -> None:
         requests.delete(f"{self.endpoint}/_sandbox/faults", timeout=10).raise_for_status()
 
+    def request_log(self, since: int = 0) -> list[dict[str, object]]:
+        """Every call served after sequence number `since`: seq, time, action, id (the ReplicationGroupId)."""
+        answer = requests.get(f"{self.endpoint}/_sandbox/requests", params={"log": 1, "since": since}, timeout=30)
+        return list(answer.json()["log"])
+
     def requests_served(self) -> dict[str, int]:
         return requests.get(f"{self.endpoint}/_sandbox/requests", timeout=10).json()["requests"]
 

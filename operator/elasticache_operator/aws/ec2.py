@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..core.access import ObservedSecurityGroup, Rule
-from ..core.naming import TAG_CLUSTER
+from ..core.naming import TAG_CLUSTER, TAG_UID
 from .calls import Calls
 from .errors import AWSCallError
 
@@ -31,13 +31,16 @@ class EC2:
         blocks = [a["CidrBlock"] for a in vpc.get("CidrBlockAssociationSet") or [] if _associated(a)]
         return tuple(sorted(set(blocks or [vpc["CidrBlock"]])))
 
-    def owned_security_groups(self, cluster_name: str) -> list[dict[str, Any]]:
-        """Every security group tagged for this Kubernetes cluster, 1000 a page."""
+    def owned_security_groups(self, cluster_name: str, uid: str | None = None) -> list[dict[str, Any]]:
+        """Every security group tagged for this Kubernetes cluster (or for one RedisCluster), 1000 a page."""
+        filters = [{"Name": f"tag:{TAG_CLUSTER}", "Values": [cluster_name]}]
+        if uid is not None:
+            filters.append({"Name": f"tag:{TAG_UID}", "Values": [uid]})
         groups: list[dict[str, Any]] = []
         token = ""
         while True:
             params: dict[str, Any] = {
-                "Filters": [{"Name": f"tag:{TAG_CLUSTER}", "Values": [cluster_name]}],
+                "Filters": filters,
                 "MaxResults": PAGE,
                 **({"NextToken": token} if token else {}),
             }

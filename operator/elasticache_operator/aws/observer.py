@@ -183,16 +183,20 @@ class Observer:
         with self._lock:
             return list(self._security_groups.get(uid, []))
 
-    def refresh_security_groups(self) -> None:
-        """After the operator changed security groups: list them again (a few calls for all clusters)."""
+    def refresh_security_groups(self, uid: str | None = None) -> None:
+        """List the operator's security groups again: all of them (a few calls at a resync), or, after the
+        operator changed some of one RedisCluster's, only that one's (one call)."""
         assert self.ec2 is not None
-        owned: dict[str, list[dict[str, Any]]] = {}
-        for group in self.ec2.owned_security_groups(self.cluster_name):
-            uid = next((t["Value"] for t in group.get("Tags") or [] if t["Key"] == TAG_UID), None)
-            if uid:
-                owned.setdefault(uid, []).append(group)
+        owned: dict[str, list[dict[str, Any]]] = {} if uid is None else {uid: []}
+        for group in self.ec2.owned_security_groups(self.cluster_name, uid):
+            owner = next((t["Value"] for t in group.get("Tags") or [] if t["Key"] == TAG_UID), None)
+            if owner:
+                owned.setdefault(owner, []).append(group)
         with self._lock:
-            self._security_groups = owned
+            if uid is None:
+                self._security_groups = owned
+            else:
+                self._security_groups.update(owned)
 
     # --- keeping the snapshot -----------------------------------------------------------------------
 
@@ -215,10 +219,16 @@ class Observer:
         self._notify(changed)
         return calls[0]
 
-    def list_groups(self) -> None:
-        """Only the groups (while some are busy): statuses and shapes, no versions or tags."""
+    def list_groups(self, with_nodes: bool = False) -> None:
+        """The groups (while some are busy): statuses and shapes, and with `with_nodes` the nodes' engine
+        versions and security groups too; no tags."""
         started = self.clock()
-        self._notify(self._take_listing(list(self.elasticache.list_groups()), started, None))
+        groups = list(self.elasticache.list_groups())
+        if with_nodes:
+            members = {node["CacheClusterId"]: Member.of(node) for node in self.elasticache.list_cache_clusters()}
+            with self._lock:
+                self._members = members
+        self._notify(self._take_listing(groups, started, None))
         self._last_listing = self.clock()
 
     def _take_listing(
@@ -265,8 +275,9 @@ class Observer:
         self._events_seen = {k: seen for k, seen in self._events_seen.items() if seen > horizon}
         with self._lock:
             named &= set(self._groups)  # only groups the operator knows (its own, and those asked for)
-        if len(named) > PAGE:  # a listing is cheaper than describing them one by one
-            self.list_groups()
+            pages = 2 * (len(self._groups) // PAGE + 1)  # what listing groups and nodes again costs
+        if 2 * len(named) > pages:  # cheaper than describing each (a group and a node) one by one
+            self.list_groups(with_nodes=True)
             return named
         for group_id in named:
             with self._lock:
