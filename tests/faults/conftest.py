@@ -31,3 +31,10 @@ def namespace(cluster):
     namespace = cluster.namespace()
     cluster.password_secret(namespace)
     return namespace
+
+
+@pytest.fixture(scope="module")
+def operator(stack):
+    """One operator for a whole module (modules that kill operators start their own)."""
+    with stack.operator("operator") as process:
+        yield process

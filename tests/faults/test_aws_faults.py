@@ -3,22 +3,9 @@ retries what is transient, reports what is terminal, and converges once the faul
 
 import pytest
 
-from elasticache_operator.core.naming import replication_group_id
-
-from ..support.stack import eventually
+from ..support.stack import eventually, group_id_of
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def operator(stack):
-    with stack.operator("operator") as process:
-        yield process
-
-
-def gid(created):
-    meta = created["metadata"]
-    return replication_group_id(meta["namespace"], meta["name"], meta["uid"])
 
 
 def test_a_throttling_storm_on_every_call_is_ridden_out(stack, cluster, aws, namespace, operator):
@@ -57,7 +44,7 @@ def test_transient_faults_are_retried_until_the_change_is_made(cluster, aws, nam
         cluster.wait_settled(namespace, "shaky", generation=2, timeout=120)
     finally:
         aws.clear_faults()
-    assert len(aws.group(gid(created))["MemberClusters"]) == 3
+    assert len(aws.group(group_id_of(created))["MemberClusters"]) == 3
     assert cluster.condition(namespace, "shaky", "Stalled")["status"] == "False"
 
 
@@ -78,4 +65,4 @@ def test_a_terminal_answer_is_reported_and_not_retried_until_the_spec_changes(cl
         aws.clear_faults()
     cluster.patch_spec(namespace, "capped", {"numReplicaNodes": 1})
     cluster.wait_settled(namespace, "capped", generation=4, timeout=60)
-    assert len(aws.group(gid(created))["MemberClusters"]) == 2
+    assert len(aws.group(group_id_of(created))["MemberClusters"]) == 2

@@ -4,22 +4,9 @@ namespace full of RedisClusters honours each one's deletion policy."""
 
 import pytest
 
-from elasticache_operator.core.naming import replication_group_id
-
-from ..support.stack import eventually
+from ..support.stack import eventually, group_id_of
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def operator(stack):
-    with stack.operator("operator") as process:
-        yield process
-
-
-def gid(created):
-    meta = created["metadata"]
-    return replication_group_id(meta["namespace"], meta["name"], meta["uid"])
 
 
 def ready_then_changed(cluster, aws, namespace, name, faults, *fault_list):
@@ -36,7 +23,7 @@ def ready_then_changed(cluster, aws, namespace, name, faults, *fault_list):
         timed = sum(f.get("seconds") or 0 for f in fault_list)
         faults.wait_for(lambda state: all(f.get("seconds") in (None, 0) for f in state["faults"]), timeout=timed + 30)
     cluster.wait_settled(namespace, name, generation=2, timeout=120)
-    assert len(aws.group(gid(created))["MemberClusters"]) == 3
+    assert len(aws.group(group_id_of(created))["MemberClusters"]) == 3
 
 
 CUT = {"kind": "cut", "verb": "watch", "resource": "redisclusters", "count": 1}
@@ -80,7 +67,7 @@ def test_a_namespace_deleted_with_redisclusters_in_it_honours_each_policy(cluste
         message="namespace gone",
     )
     snapshots = {s.get("ReplicationGroupId") for s in aws.elasticache.describe_snapshots()["Snapshots"]}
-    assert aws.group(gid(made["Delete"])) is None and gid(made["Delete"]) not in snapshots
-    assert aws.group(gid(made["Snapshot"])) is None and gid(made["Snapshot"]) in snapshots
-    assert aws.group(gid(made["Retain"]))["Status"] == "available"
-    aws.delete_group(gid(made["Retain"]))
+    assert aws.group(group_id_of(made["Delete"])) is None and group_id_of(made["Delete"]) not in snapshots
+    assert aws.group(group_id_of(made["Snapshot"])) is None and group_id_of(made["Snapshot"]) in snapshots
+    assert aws.group(group_id_of(made["Retain"]))["Status"] == "available"
+    aws.delete_group(group_id_of(made["Retain"]))

@@ -4,9 +4,9 @@ not its own."""
 
 import pytest
 
-from elasticache_operator.core.naming import TAG_UID, replication_group_id
+from elasticache_operator.core.naming import TAG_UID
 
-from ..support.stack import TOKEN, eventually
+from ..support.stack import TOKEN, eventually, group_id_of
 
 pytestmark = pytest.mark.integration
 
@@ -20,19 +20,14 @@ def operator(stack):
         yield process
 
 
-def gid(created):
-    meta = created["metadata"]
-    return replication_group_id(meta["namespace"], meta["name"], meta["uid"])
-
-
 def test_a_spec_changed_while_aws_modifies_is_applied_after(cluster, aws, namespace, operator):
     created = cluster.create(namespace, "busy", numReplicaNodes=1)
     cluster.wait_ready(namespace, "busy", timeout=60)
     cluster.patch_spec(namespace, "busy", {"instanceSize": "cache.r7g.large"})
-    eventually(lambda: aws.group(gid(created))["Status"] == "modifying", 30, message="modifying")
+    eventually(lambda: aws.group(group_id_of(created))["Status"] == "modifying", 30, message="modifying")
     cluster.patch_spec(namespace, "busy", {"numReplicaNodes": 2, "automatedBackupRetentionDays": 5})
     cluster.wait_settled(namespace, "busy", generation=3, timeout=90)
-    group = aws.group(gid(created))
+    group = aws.group(group_id_of(created))
     assert group["CacheNodeType"] == "cache.r7g.large" and len(group["MemberClusters"]) == 3
     assert group["SnapshotRetentionLimit"] == 5
 
@@ -54,7 +49,7 @@ def test_a_deleted_password_secret_is_reported_and_nothing_is_lost(cluster, aws,
     cluster.patch_spec(namespace, "keyless", {"automatedBackupRetentionDays": 1})  # a visit, without a resync
     condition = cluster.wait_reason(namespace, "keyless", "InvalidSpec")
     assert "redis-password" in condition["message"] and "does not exist" in condition["message"]
-    assert aws.group(gid(created))["Status"] == "available"
+    assert aws.group(group_id_of(created))["Status"] == "available"
     assert cluster.secret_data(namespace, "keyless-redis")["password"] == TOKEN  # clients keep working
     cluster.password_secret(namespace)
     cluster.wait_settled(namespace, "keyless", generation=2, timeout=90)
@@ -63,19 +58,19 @@ def test_a_deleted_password_secret_is_reported_and_nothing_is_lost(cluster, aws,
 def test_a_group_whose_ownership_tags_were_removed_is_reported_and_never_touched(cluster, aws, namespace, operator):
     created = cluster.create(namespace, "disowned", deletionPolicy="Delete")
     cluster.wait_ready(namespace, "disowned", timeout=60)
-    group = aws.group(gid(created))
+    group = aws.group(group_id_of(created))
     keys = list(aws.tags(group["ARN"]))
     aws.elasticache.remove_tags_from_resource(ResourceName=group["ARN"], TagKeys=keys)
     writes = {a: aws.calls(a) for a in ("ModifyReplicationGroup", "AddTagsToResource", "DeleteReplicationGroup")}
     cluster.patch_spec(namespace, "disowned", {"instanceSize": "cache.r7g.large"})
     condition = cluster.wait_reason(namespace, "disowned", "NotOwned", timeout=60)
-    assert gid(created) in condition["message"]
+    assert group_id_of(created) in condition["message"]
     cluster.delete(namespace, "disowned")
     eventually(lambda: not cluster.exists(namespace, "disowned"), 60, message="released")
     assert {a: aws.calls(a) for a in writes} == writes  # not modified, not re-tagged, not deleted
-    assert aws.group(gid(created))["CacheNodeType"] == "cache.t4g.micro"
+    assert aws.group(group_id_of(created))["CacheNodeType"] == "cache.t4g.micro"
     assert TAG_UID not in aws.tags(group["ARN"])
-    aws.delete_group(gid(created))
+    aws.delete_group(group_id_of(created))
 
 
 def test_a_node_that_cannot_be_described_holds_back_nothing(cluster, aws, namespace, operator):

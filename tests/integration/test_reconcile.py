@@ -9,18 +9,12 @@ from elasticache_operator.core.naming import (
     TAG_NAME,
     TAG_NAMESPACE,
     TAG_UID,
-    replication_group_id,
 )
 from elasticache_operator.handlers import finalizer_name
 
-from ..support.stack import TOKEN, eventually
+from ..support.stack import TOKEN, eventually, group_id_of
 
 pytestmark = pytest.mark.integration
-
-
-def group_id_of(obj):
-    meta = obj["metadata"]
-    return replication_group_id(meta["namespace"], meta["name"], meta["uid"])
 
 
 def test_single_node_cluster_end_to_end(cluster, aws, namespace):

@@ -52,6 +52,14 @@ def eventually(check, timeout=30.0, interval=0.2, message="condition"):
     raise AssertionError(f"{message} not reached in {timeout}s; last: {last!r}")
 
 
+def group_id_of(obj: dict) -> str:
+    """The replication group id the operator derives for a RedisCluster."""
+    from elasticache_operator.core.naming import replication_group_id
+
+    meta = obj["metadata"]
+    return replication_group_id(meta["namespace"], meta["name"], meta["uid"])
+
+
 def stand_in() -> bool:
     """The Kubernetes API is the project's stand-in (not a real cluster named by E2E_KUBECONFIG)."""
     return not os.environ.get("E2E_KUBECONFIG")

@@ -2,19 +2,28 @@
 
 A WSGI layer in front of moto. `POST /_sandbox/faults` with a JSON `Fault` adds one, `DELETE` clears
 them all (and lets go of requests held by timeout faults), `GET` lists them with the request counts;
-`GET /_sandbox/requests` counts the actions served (`DELETE` resets the counts), so tests can prove
-a call was or was not made. Actions are read from the Query protocol's `Action` (ElastiCache) and
-from the JSON protocol's `X-Amz-Target` header (the Resource Groups Tagging API); errors are
-answered in the protocol the request used, so botocore parses them as it parses AWS's.
+`GET /_sandbox/requests` counts the actions served (`DELETE` resets the counts and the log), so
+tests can prove a call was or was not made. Actions are read from the Query protocol's `Action`
+(ElastiCache) and from the JSON protocol's `X-Amz-Target` header (the Resource Groups Tagging API);
+errors are answered in the protocol the request used, so botocore parses them as it parses AWS's.
+
+`GET /_sandbox/requests?log=1` adds the request log: one entry per call as it arrived (before any
+fault), `{"seq", "time" (wall clock, epoch seconds), "action", "id" (the ReplicationGroupId, or ""),
+"client" (the `X-Sandbox-Client` header, or "")}`, oldest first, the last `LOG_LIMIT` calls;
+`&since=SEQ` returns only the newer ones. Benchmarks time calls with it, and tag their own calls with
+the header so they can leave them out.
 """
 
 from __future__ import annotations
 
+import collections
 import io
+import itertools
 import json
 import random
 import socket
 import threading
+import time
 import urllib.parse
 from collections.abc import Callable, Iterable
 from contextlib import suppress
@@ -23,6 +32,7 @@ from typing import Any
 
 # Statuses that faults with an `outcome` hand to the next groups created (same process as the backend).
 CREATE_OUTCOMES: list[str] = []
+LOG_LIMIT = 500_000  # request log entries kept (about 100 bytes each)
 
 
 @dataclass
@@ -66,12 +76,20 @@ class Fault:
 
 def request_action(environ: dict[str, Any], body: bytes) -> tuple[str, bool]:
     """The API action a request calls, and whether it speaks the JSON protocol (X-Amz-Target)."""
+    action, json_protocol, _ = request_call(environ, body)
+    return action, json_protocol
+
+
+def request_call(environ: dict[str, Any], body: bytes) -> tuple[str, bool, str]:
+    """`request_action`, and the ReplicationGroupId the call names (Query protocol only; else "")."""
     target = environ.get("HTTP_X_AMZ_TARGET", "")
     if target:
-        return target.rpartition(".")[2], True
+        return target.rpartition(".")[2], True, ""
     form = urllib.parse.parse_qs(body.decode(errors="replace")) if body else {}
     query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
-    return (form.get("Action") or query.get("Action") or [""])[0], False
+    action = (form.get("Action") or query.get("Action") or [""])[0]
+    group_id = (form.get("ReplicationGroupId") or query.get("ReplicationGroupId") or [""])[0]
+    return action, False, group_id
 
 
 @dataclass
@@ -81,6 +99,10 @@ class FaultInjector:
     app: Callable[..., Iterable[bytes]]
     faults: list[Fault] = field(default_factory=list)
     requests: dict[str, int] = field(default_factory=dict)
+    log: collections.deque[tuple[int, float, str, str, str]] = field(
+        default_factory=lambda: collections.deque(maxlen=LOG_LIMIT)
+    )  # (seq, wall-clock time, action, ReplicationGroupId, client)
+    seq: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
     released: threading.Event = field(default_factory=threading.Event)  # set when the faults are cleared
 
@@ -91,11 +113,15 @@ class FaultInjector:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
-        action, json_protocol = request_action(environ, body)
+        arrived = time.time()
+        action, json_protocol, group_id = request_call(environ, body)
         if not action:
             return self.app(environ, start_response)
+        client = environ.get("HTTP_X_SANDBOX_CLIENT", "")
         with self.lock:
             self.requests[action] = self.requests.get(action, 0) + 1
+            self.seq += 1
+            self.log.append((self.seq, arrived, action, group_id, client))
             fault = next((f for f in self.faults if f.matches(action) and f.fires()), None)
             if fault is not None and fault.count > 0:
                 fault.count -= 1
@@ -130,6 +156,18 @@ class FaultInjector:
             with suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
         raise ConnectionAbortedError("sandbox timeout fault: the request was held and dropped")
+
+    def _log_since(self, since: str) -> list[dict[str, Any]]:
+        """The log entries after `since` (a seq); the caller holds the lock."""
+        try:
+            after = int(since)
+        except ValueError:
+            after = 0
+        skip = max(0, after - self.log[0][0] + 1) if self.log else 0  # seq grows by one per entry
+        return [
+            {"seq": q, "time": t, "action": a, "id": i, "client": c}
+            for q, t, a, i, c in itertools.islice(self.log, skip, None)
+        ]
 
     @staticmethod
     def _error(start_response: Callable[..., Any], fault: Fault, json_protocol: bool) -> list[bytes]:
@@ -166,8 +204,13 @@ class FaultInjector:
                 self.released = threading.Event()
             elif path == "/_sandbox/requests" and method == "DELETE":
                 self.requests.clear()
+                self.log.clear()
             elif path not in ("/_sandbox/faults", "/_sandbox/requests") or method != "GET":
                 status = "404 Not Found"
-            payload = json.dumps({"faults": [f.public() for f in self.faults], "requests": self.requests}).encode()
+            answer: dict[str, Any] = {"faults": [f.public() for f in self.faults], "requests": self.requests}
+            query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
+            if path == "/_sandbox/requests" and method == "GET" and query.get("log", ["0"])[0] not in ("", "0"):
+                answer["log"] = self._log_since(query.get("since", ["0"])[0])
+            payload = json.dumps(answer).encode()
         start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
         return [payload]
