@@ -27,7 +27,7 @@ def client(data, ca_file, host_key="host", password=None):
 def ready_secret(cluster, namespace, name, **spec):
     cluster.password_secret(namespace)
     cluster.create(namespace, name, **spec)
-    obj = cluster.wait_ready(namespace, name, timeout=60)
+    obj = cluster.wait_ready(namespace, name, timeout=180)
     return cluster.secret_data(namespace, obj["status"]["connectionSecretName"])
 
 

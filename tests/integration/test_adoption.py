@@ -60,7 +60,7 @@ def test_a_matching_group_is_adopted_tagged_and_then_managed(cluster, aws, names
     tags = aws.tags(aws.group(group_id)["ARN"])
     assert tags[TAG_UID] == created["metadata"]["uid"] and tags["owner"] == "terraform"
     assert cluster.secret_data(namespace, "legacy-redis")["password"] == TOKEN
-    assert "Adopted" in cluster.event_reasons(namespace, "legacy")
+    assert "Adopted" in cluster.wait_event(namespace, "legacy", "Adopted")
 
     cluster.patch_spec(namespace, "legacy", {"numReplicaNodes": 2})  # managed like one it created
     cluster.wait_settled(namespace, "legacy", generation=2, timeout=60)

@@ -112,8 +112,7 @@ def test_a_new_password_is_rotated_in_without_downtime(cluster, aws, namespace):
     eventually(lambda: "rotating-redis-pending" not in secrets(cluster, namespace), 60, message="rotation done")
     obj = cluster.wait_ready(namespace, "rotating")
     assert "passwordPending" not in obj["status"]
-    reasons = cluster.event_reasons(namespace, "rotating")
-    assert "PasswordRotated" in reasons
+    assert "PasswordRotated" in cluster.wait_event(namespace, "rotating", "PasswordRotated")
     messages = applied_steps(cluster, namespace, "rotating")
     assert messages[-2:] == [
         "Applying step 1/1: ModifyReplicationGroup AuthToken ROTATE",

@@ -217,6 +217,12 @@ class Cluster:
         ordered = sorted(events, key=lambda e: int(e.metadata.resource_version))
         return [e.reason for e in ordered if e.involved_object.name == name]
 
+    def wait_event(self, namespace: str, name: str, reason: str, timeout: float = 30) -> list[str]:
+        """The reasons once `reason` is among them: Events are posted after the status is written, on
+        their own, so a test that has seen the status may still be ahead of them."""
+        eventually(lambda: reason in self.event_reasons(namespace, name), timeout, message=f"a {reason} Event")
+        return self.event_reasons(namespace, name)
+
     def mine(self) -> list[dict]:
         """Every RedisCluster of this stack's instance, in every namespace."""
         selector = f"{INSTANCE_LABEL}={self.instance}" if self.instance else f"!{INSTANCE_LABEL}"
