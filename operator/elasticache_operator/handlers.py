@@ -45,6 +45,8 @@ class Wakeups:
 
     def __init__(self) -> None:
         self._loops: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Event, set[str]]] = {}
+        self._secret_of: dict[str, tuple[str, str]] = {}  # uid -> its password Secret (namespace, name)
+        self._readers: dict[tuple[str, str], set[str]] = {}  # the reverse: Secret -> uids
         self._lock = threading.Lock()
 
     def register(self, uid: str, group_ids: set[str]) -> asyncio.Event:
@@ -56,6 +58,27 @@ class Wakeups:
     def unregister(self, uid: str) -> None:
         with self._lock:
             self._loops.pop(uid, None)
+            self._unfollow(uid)
+
+    def follow_secret(self, uid: str, secret: tuple[str, str] | None) -> None:
+        """`uid` reads this password Secret (None: none): a change to it wakes `uid`."""
+        with self._lock:
+            self._unfollow(uid)
+            if secret is not None:
+                self._secret_of[uid] = secret
+                self._readers.setdefault(secret, set()).add(uid)
+
+    def _unfollow(self, uid: str) -> None:
+        secret = self._secret_of.pop(uid, None)
+        if secret is not None and (readers := self._readers.get(secret)) is not None:
+            readers.discard(uid)
+            if not readers:
+                del self._readers[secret]
+
+    def wake_secret(self, namespace: str, name: str) -> None:
+        with self._lock:
+            uids = set(self._readers.get((namespace, name), ()))
+        self.wake_uids(uids)
 
     def wake(self, uid: str) -> None:
         with self._lock:
@@ -155,7 +178,8 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     memo["executor"] = concurrent.futures.ThreadPoolExecutor(SETTINGS.workers, thread_name_prefix="reconcile")
     memo["stop_observing"] = stop = threading.Event()
     threading.Thread(target=deps.observer.run, args=(stop,), name="observer", daemon=True).start()
-    secret_watch.start(deps.secrets.api, memo["wakeups"].wake_uids, stop, SETTINGS.namespaces)
+    wakeups = memo["wakeups"]
+    secret_watch.start(deps.secrets.api, wakeups.wake_uids, wakeups.wake_secret, stop, SETTINGS.namespaces)
 
 
 @kopf.on.cleanup()
@@ -228,6 +252,7 @@ async def reconcile_loop(
                 return
             wake.clear()
             snapshot = copy.deepcopy(dict(body))
+            memo["wakeups"].follow_secret(meta["uid"], _password_secret(snapshot))
             snapshot["status"] = merge_status(snapshot.get("status") or {}, written)
             try:
                 outcome = await loop.run_in_executor(memo["executor"], reconcile.reconcile, snapshot, deps)
@@ -247,6 +272,12 @@ async def reconcile_loop(
             delay = outcome.requeue_after if outcome.requeue_after is not None else SETTINGS.resync_seconds
     finally:
         memo["wakeups"].unregister(meta["uid"])
+
+
+def _password_secret(body: dict[str, Any]) -> tuple[str, str] | None:
+    """The (namespace, name) of the Secret a RedisCluster takes its password from, if it names one."""
+    ref = ((body.get("spec") or {}).get("defaultUserPassword") or {}).get("secretKeyRef") or {}
+    return (body["metadata"]["namespace"], ref["name"]) if ref.get("name") else None
 
 
 async def _sleep(wake: asyncio.Event, stopped: kopf.DaemonStopped, delay: float) -> None:

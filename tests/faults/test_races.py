@@ -12,6 +12,7 @@ pytestmark = pytest.mark.integration
 
 # The resync is long here: what is restored must be restored because the operator noticed, not by a poll.
 SLOW_RESYNC = {"ELASTICACHE_OPERATOR_RESYNC_SECONDS": "600"}
+NEW_TOKEN = "a-password-changed-by-hand"
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +54,19 @@ def test_a_deleted_password_secret_is_reported_and_nothing_is_lost(cluster, aws,
     assert cluster.secret_data(namespace, "keyless-redis")["password"] == TOKEN  # clients keep working
     cluster.password_secret(namespace)
     cluster.wait_settled(namespace, "keyless", generation=2, timeout=90)
+
+
+def test_a_changed_password_secret_is_rotated_in_without_waiting_for_a_resync(cluster, aws, namespace, operator):
+    """The resync here is ten minutes: only the watch on Secrets' metadata can have noticed the change."""
+    created = cluster.create(namespace, "rekeyed")
+    cluster.wait_ready(namespace, "rekeyed", timeout=60)
+    names = lambda: [s.metadata.name for s in cluster.core.list_namespaced_secret(namespace).items]  # noqa: E731
+    eventually(lambda: "rekeyed-redis-pending" not in names(), 30, message="creation settled")
+    cluster.core.patch_namespaced_secret("redis-password", namespace, {"stringData": {"password": NEW_TOKEN}})
+    eventually(
+        lambda: cluster.secret_data(namespace, "rekeyed-redis")["password"] == NEW_TOKEN, 60, message="rotated in"
+    )
+    assert aws.group(group_id_of(created))["AuthTokenEnabled"]
 
 
 def test_a_group_whose_ownership_tags_were_removed_is_reported_and_never_touched(cluster, aws, namespace, operator):

@@ -214,11 +214,41 @@ def test_orphan_propagation_keeps_dependents(kube_api):
     assert status == 200 and kept["metadata"]["ownerReferences"] == []
 
 
-def watch_events(api, path, **params):
+def watch_events(api, path, headers=None, **params):
     with requests.get(
-        api.base + path, params={"watch": "true", "timeoutSeconds": "1", **params}, stream=True, timeout=30
+        api.base + path,
+        params={"watch": "true", "timeoutSeconds": "1", **params},
+        headers=headers,
+        stream=True,
+        timeout=30,
     ) as r:
         return [json.loads(line) for line in r.iter_lines() if line]
+
+
+def test_metadata_only_lists_and_watches_never_carry_a_secrets_data(kube_api):
+    """What a controller asks for to follow Secrets it must not read (client-go's metadata client)."""
+    ns = make_namespace(kube_api)
+    path = f"/api/v1/namespaces/{ns}/secrets"
+    kube_api.post(path, {"metadata": {"name": "pw", "labels": {"a": "b"}}, "stringData": {"password": "hunter2"}})
+    response = kube_api.http.get(
+        kube_api.base + path,
+        headers={"Accept": "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"},
+        timeout=10,
+    )
+    listing = response.json()
+    assert listing["kind"] == "PartialObjectMetadataList" and listing["apiVersion"] == "meta.k8s.io/v1"
+    [item] = listing["items"]
+    assert item["kind"] == "PartialObjectMetadata" and item["metadata"]["labels"] == {"a": "b"}
+    assert "data" not in item and "stringData" not in item
+    since = listing["metadata"]["resourceVersion"]
+    kube_api.merge(f"{path}/pw", {"stringData": {"password": "hunter3"}})
+    metadata = {"Accept": "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json"}
+    [event] = watch_events(kube_api, path, headers=metadata, resourceVersion=since)
+    assert event["type"] == "MODIFIED" and event["object"]["kind"] == "PartialObjectMetadata"
+    assert set(event["object"]) == {"apiVersion", "kind", "metadata"}
+    assert int(event["object"]["metadata"]["resourceVersion"]) > int(since)
+    [full] = watch_events(kube_api, path, resourceVersion=since)  # and without asking, the whole object
+    assert "data" in full["object"]
 
 
 def test_watch_resumes_from_a_resource_version(kube_api):

@@ -37,7 +37,7 @@ import logging
 import re
 import secrets
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -217,6 +217,7 @@ class KubernetesAPI(kmock.KubernetesEmulator):
                 "namespace": request.namespace or "",
                 "name": request.name or "",
                 "labelSelector": request.params.get("labelSelector", ""),
+                "as": "PartialObjectMetadata" if _wants_metadata(request) else "",
             }
         )
 
@@ -774,6 +775,14 @@ class KubernetesAPI(kmock.KubernetesEmulator):
         ]
         if _wants_table(request):
             return self._table(resource, items)
+        if _wants_metadata(request):
+            items = [_metadata_only(o) for o in items]
+            return {
+                "apiVersion": "meta.k8s.io/v1",
+                "kind": "PartialObjectMetadataList",
+                "metadata": {"resourceVersion": str(self._changes.rv)},
+                "items": items,
+            }
         api_version = f"{resource.group}/{resource.version}" if resource.group else resource.version
         return {
             "apiVersion": api_version,
@@ -799,6 +808,8 @@ class KubernetesAPI(kmock.KubernetesEmulator):
     async def _serve_watch(self, request: rendering.Request) -> Any:
         # client-go refuses watch streams that are not served as JSON.
         events = self._faults.watch(request, lambda: self._watch_events(request))
+        if _wants_metadata(request):
+            events = _metadata_events(events)
         return kmock.Response(headers={"Content-Type": "application/json"}, payload=events)
 
     async def _watch_events(self, request: rendering.Request) -> Any:
@@ -884,6 +895,23 @@ class KubernetesAPI(kmock.KubernetesEmulator):
 
 def _wants_table(request: rendering.Request) -> bool:
     return "as=Table" in request.headers.get("Accept", "")
+
+
+def _wants_metadata(request: rendering.Request) -> bool:
+    """`Accept: application/json;as=PartialObjectMetadata[List];g=meta.k8s.io;v=v1`: metadata only, as
+    controllers ask for it to follow objects whose contents they must not read."""
+    return "as=PartialObjectMetadata" in request.headers.get("Accept", "")
+
+
+def _metadata_only(obj: dict[str, Any]) -> dict[str, Any]:
+    return {"apiVersion": "meta.k8s.io/v1", "kind": "PartialObjectMetadata", "metadata": obj.get("metadata", {})}
+
+
+async def _metadata_events(events: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    async for event in events:
+        if isinstance(event, dict) and event.get("type") in ("ADDED", "MODIFIED", "DELETED"):
+            event = {**event, "object": _metadata_only(event["object"])}
+        yield event
 
 
 def _forbidden(
