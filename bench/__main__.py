@@ -150,6 +150,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.report_only:
         saved = json.loads(args.report_only.read_text())
+        notes = notes or saved["meta"].get("notes", "")  # the notes a previous --report-only was given
+        saved["meta"]["notes"] = notes
+        args.report_only.write_text(json.dumps(saved, indent=2, default=str))
         write_documents(saved["results"], saved["meta"], args.out, notes)
         print(report.text_table(saved["results"]))
         print(f"\nwrote {args.out} and {args.out.with_suffix('.svg')}")

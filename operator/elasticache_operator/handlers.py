@@ -108,6 +108,7 @@ def build_deps(settings: Settings, wakeups: Wakeups) -> reconcile.Deps:
         retries={"mode": "adaptive", "total_max_attempts": settings.aws_max_attempts},
         connect_timeout=5,
         read_timeout=30,
+        max_pool_connections=max(10, settings.workers),  # each worker thread may hold a connection
     )
     session = boto3.session.Session(region_name=settings.aws_region)
     calls = Calls(
@@ -131,7 +132,10 @@ def build_deps(settings: Settings, wakeups: Wakeups) -> reconcile.Deps:
         ec2=ec2,
         subnet_group=settings.cache_subnet_group,
     )
-    api_client = kubernetes.client.ApiClient()
+    configuration = kubernetes.client.Configuration.get_default_copy()
+    # Each worker thread may hold a connection, and the Secret watches hold theirs for minutes.
+    configuration.connection_pool_maxsize = max(configuration.connection_pool_maxsize, settings.workers + 4)
+    api_client = kubernetes.client.ApiClient(configuration)
     api_client.user_agent = USER_AGENT
     custom = kubernetes.client.CustomObjectsApi(api_client)
     return reconcile.Deps(
