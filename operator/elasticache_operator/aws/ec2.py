@@ -76,30 +76,29 @@ class EC2:
             return str(found[0]["GroupId"])
 
     def authorize(self, group_id: str, rule: Rule) -> None:
-        self._ingress(
-            "AuthorizeSecurityGroupIngress",
-            self.client.authorize_security_group_ingress,
-            group_id,
-            rule,
-            already="InvalidPermission.Duplicate",
-        )
+        try:
+            self._call(
+                "AuthorizeSecurityGroupIngress",
+                self.client.authorize_security_group_ingress,
+                write=True,
+                GroupId=group_id,
+                IpPermissions=[_permission(rule)],
+            )
+        except AWSCallError as e:
+            if e.code != "InvalidPermission.Duplicate":
+                raise
 
     def revoke(self, group_id: str, rule: Rule) -> None:
-        self._ingress(
-            "RevokeSecurityGroupIngress",
-            self.client.revoke_security_group_ingress,
-            group_id,
-            rule,
-            already="InvalidPermission.NotFound",
-        )
-
-    def _ingress(self, operation: str, method: Any, group_id: str, rule: Rule, already: str) -> None:
-        """Add or remove one ingress rule; `already` is AWS's answer when it is so already (not an error:
-        a retry after a lost answer, or a rule put back by hand)."""
         try:
-            self._call(operation, method, write=True, GroupId=group_id, IpPermissions=[_permission(rule)])
+            self._call(
+                "RevokeSecurityGroupIngress",
+                self.client.revoke_security_group_ingress,
+                write=True,
+                GroupId=group_id,
+                IpPermissions=[_permission(rule)],
+            )
         except AWSCallError as e:
-            if e.code != already:
+            if e.code != "InvalidPermission.NotFound":
                 raise
 
     def delete_security_group(self, group_id: str) -> None:

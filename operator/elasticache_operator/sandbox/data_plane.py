@@ -24,6 +24,7 @@ import datetime
 import ipaddress
 import itertools
 import pathlib
+import random
 import shutil
 import socket
 import subprocess
@@ -46,6 +47,7 @@ from .forwarder import Forwarder
 
 TOTAL_SLOTS = 16384
 MIGRATE_BATCH = 256  # slots handled per round of pipelined CLUSTER SETSLOT calls
+ADDRESSES = 250 * 250  # 127.64.0.1 to 127.64.249.250
 WAIT_SECONDS = 60.0  # generous: the test machines are small and busy
 
 
@@ -299,6 +301,9 @@ class DataPlane:
         self.ca = CertificateAuthority(directory / "ca")
         self.groups: dict[str, GroupNodes] = {}
         self.lock = threading.Lock()
+        # Each data plane starts at a random place in the range: sandboxes running side by side (test
+        # workers) would otherwise both find the same address free and race to bind it.
+        self._first_ip = random.randrange(ADDRESSES)
         self._next_ip = 0
 
     def _allocate_ip(self, port: int) -> str:
@@ -308,8 +313,9 @@ class DataPlane:
             with self.lock:
                 self._next_ip += 1
                 n = self._next_ip
-            if n >= 250 * 250:
+            if n >= ADDRESSES:
                 raise DataPlaneError("no free loopback address left in 127.64.0.0/16")
+            n = (self._first_ip + n) % ADDRESSES
             ip = f"127.64.{n // 250}.{n % 250 + 1}"
             if all(_free(ip, p) for p in (port, port + 10000)):
                 return ip

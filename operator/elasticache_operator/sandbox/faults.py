@@ -81,7 +81,8 @@ def request_action(environ: dict[str, Any], body: bytes) -> tuple[str, bool]:
 
 
 def request_call(environ: dict[str, Any], body: bytes) -> tuple[str, bool, str]:
-    """`request_action`, and the ReplicationGroupId the call names (Query protocol only; else "")."""
+    """`request_action`, and the replication group the call names (Query protocol only; else ""): its
+    ReplicationGroupId, or for the tag calls the id at the end of its ResourceName ARN."""
     target = environ.get("HTTP_X_AMZ_TARGET", "")
     if target:
         return target.rpartition(".")[2], True, ""
@@ -89,6 +90,9 @@ def request_call(environ: dict[str, Any], body: bytes) -> tuple[str, bool, str]:
     query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
     action = (form.get("Action") or query.get("Action") or [""])[0]
     group_id = (form.get("ReplicationGroupId") or query.get("ReplicationGroupId") or [""])[0]
+    arn = (form.get("ResourceName") or query.get("ResourceName") or [""])[0]
+    if not group_id and ":replicationgroup:" in arn:
+        group_id = arn.rpartition(":")[2]
     return action, False, group_id
 
 
