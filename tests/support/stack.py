@@ -79,19 +79,32 @@ class Cluster:
         self.namespaces: list[str] = []
 
     def load_crds(self) -> None:
-        """Create or update the CRDs from crds/, as `kubectl apply -f crds/` would."""
+        """Create or update the CRDs from crds/, as `kubectl apply -f crds/` would; test workers in
+        parallel may do it at once, so a write that loses the race is tried again."""
         for path in sorted((ROOT / "crds").glob("*.yaml")):
             crd = yaml.safe_load(path.read_text())
             name = crd["metadata"]["name"]
-            try:
-                self.extensions.create_custom_resource_definition(crd)
-            except ApiException as e:
-                if e.status != 409:
-                    raise
-                current = self.extensions.read_custom_resource_definition(name)
-                crd["metadata"]["resourceVersion"] = current.metadata.resource_version
-                self.extensions.replace_custom_resource_definition(name, crd)
+            eventually(lambda crd=crd: self._apply_crd(crd), message=f"CRD {name} applied")
             eventually(lambda name=name: self._established(name), message="CRD established")
+
+    def _apply_crd(self, crd: dict) -> bool:
+        name = crd["metadata"]["name"]
+        try:
+            self.extensions.create_custom_resource_definition(crd)
+            return True
+        except ApiException as e:
+            if e.status != 409:
+                raise
+        current = self.extensions.read_custom_resource_definition(name)
+        try:
+            self.extensions.replace_custom_resource_definition(
+                name, {**crd, "metadata": {**crd["metadata"], "resourceVersion": current.metadata.resource_version}}
+            )
+            return True
+        except ApiException as e:
+            if e.status != 409:
+                raise
+            return False  # another worker wrote it in between: again, from its version
 
     def _established(self, name: str) -> bool:
         crd = self.extensions.read_custom_resource_definition(name).to_dict()
