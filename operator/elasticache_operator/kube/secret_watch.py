@@ -1,10 +1,11 @@
-"""Two watches on Secrets, so that a change is acted on in seconds rather than at the next resync:
+"""One watch on Secrets' metadata only (`as=PartialObjectMetadata`, as client-go's metadata client
+asks), so that a change is acted on in seconds rather than at the next resync:
 
-- the Secrets the operator writes (label app.kubernetes.io/managed-by=elasticache-operator, selected by
-  the API server): one edited or deleted by hand wakes its RedisCluster, whose reconcile puts it back;
-- every Secret's metadata only (`as=PartialObjectMetadata`, as controller-runtime's metadata informers
-  ask): a changed password Secret wakes the RedisClusters that reference it, which then read it. The
-  contents of a Secret no RedisCluster references are never fetched."""
+- a Secret the operator wrote (owned by a RedisCluster) edited or deleted by hand wakes its RedisCluster,
+  whose reconcile puts it back;
+- a changed password Secret wakes the RedisClusters that reference it, which then read it.
+
+The contents of a Secret no RedisCluster references are never fetched."""
 
 from __future__ import annotations
 
@@ -19,10 +20,8 @@ from kubernetes.client import CoreV1Api
 from kubernetes.client.exceptions import ApiException
 
 from . import TIMEOUT
-from .secrets import MANAGED_BY
 
 log = logging.getLogger(__name__)
-SELECTOR = ",".join(f"{k}={v}" for k, v in MANAGED_BY.items())
 # What client-go's metadata client asks for: metadata only, never the data of the Secrets it follows.
 METADATA_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
 METADATA = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json"
@@ -40,74 +39,55 @@ def start(
     stop: threading.Event,
     namespaces: list[str],
 ) -> None:
-    """Each watch in one thread for all namespaces, or one per namespace when the operator is limited to some.
+    """One watching thread for all namespaces, or one per namespace when the operator is limited to some.
     `on_owned_change(uids)`: a Secret the operator wrote changed; `on_secret_change(namespace, name)`: any did."""
 
-    def owned(event: dict[str, Any]) -> None:
-        if event["type"] in ("MODIFIED", "DELETED") and (uids := owner_uids(event["raw_object"])):
+    def handle(event_type: str, meta: dict[str, Any]) -> None:
+        if event_type in ("MODIFIED", "DELETED") and (uids := owner_uids({"metadata": meta})):
             on_owned_change(uids)
-
-    def any_secret(event: dict[str, Any]) -> None:
-        meta = event["raw_object"].get("metadata") or {}
         if meta.get("namespace") and meta.get("name"):
             on_secret_change(meta["namespace"], meta["name"])
 
     targets: list[str | None] = list(namespaces) or [None]
     for namespace in targets:
-        for what, handle, metadata_only in (("the operator's Secrets", owned, False), ("Secrets", any_secret, True)):
-            threading.Thread(
-                target=_keep_watching,
-                args=(api, handle, stop, namespace, what, metadata_only),
-                name="secret-watch",
-                daemon=True,
-            ).start()
+        threading.Thread(
+            target=_keep_watching, args=(api, handle, stop, namespace), name="secret-watch", daemon=True
+        ).start()
 
 
 def _keep_watching(
-    api: CoreV1Api,
-    handle: Callable[[dict[str, Any]], None],
-    stop: threading.Event,
-    namespace: str | None,
-    what: str,
-    metadata_only: bool,
+    api: CoreV1Api, handle: Callable[[str, dict[str, Any]], None], stop: threading.Event, namespace: str | None
 ) -> None:
     """List, then watch from the list's resourceVersion; start over after a 410, a cut stream or a fault."""
     while not stop.is_set():
         try:
-            _watch_once(api, handle, stop, namespace, metadata_only)
+            _watch_once(api, handle, stop, namespace)
         except ApiException as e:
             if e.status != 410:
-                log.warning("watching %s failed (HTTP %s); again shortly", what, e.status)
+                log.warning("watching Secrets failed (HTTP %s); again shortly", e.status)
                 stop.wait(2)
         except Exception:  # noqa: BLE001 - a cut stream or an unreachable API: again shortly
-            log.warning("watching %s was interrupted; again shortly", what)
+            log.warning("watching Secrets was interrupted; again shortly")
             stop.wait(2)
 
 
 def _watch_once(
-    api: CoreV1Api,
-    handle: Callable[[dict[str, Any]], None],
-    stop: threading.Event,
-    namespace: str | None,
-    metadata_only: bool,
+    api: CoreV1Api, handle: Callable[[str, dict[str, Any]], None], stop: threading.Event, namespace: str | None
 ) -> None:
-    kwargs: dict[str, Any] = {} if metadata_only else {"label_selector": SELECTOR}
+    kwargs: dict[str, Any] = {}
     if namespace is None:
         method: Any = api.list_secret_for_all_namespaces
     else:
         method, kwargs["namespace"] = api.list_namespaced_secret, namespace
-    as_list, as_item = (
-        ({"_headers": {"Accept": METADATA_LIST}}, {"_headers": {"Accept": METADATA}}) if metadata_only else ({}, {})
-    )
-    listing = json.loads(method(_preload_content=False, _request_timeout=TIMEOUT, **kwargs, **as_list).data)
+    listing = method(_preload_content=False, _request_timeout=TIMEOUT, _headers={"Accept": METADATA_LIST}, **kwargs)
     stream = watch.Watch()  # type: ignore[no-untyped-call]
     for event in stream.stream(  # type: ignore[no-untyped-call]
         method,
-        resource_version=listing["metadata"]["resourceVersion"],
+        resource_version=json.loads(listing.data)["metadata"]["resourceVersion"],
         timeout_seconds=300,
         _request_timeout=(TIMEOUT[0], 330),  # the server ends the watch at 300 s; silence past 330 s is a dead link
+        _headers={"Accept": METADATA},
         **kwargs,
-        **as_item,
     ):
         if stop.is_set():
             stream.stop()  # type: ignore[no-untyped-call]
@@ -115,4 +95,4 @@ def _watch_once(
         raw = event.get("raw_object") or {}
         if event["type"] == "ERROR":
             raise ApiException(status=raw.get("code", 500))
-        handle({"type": event["type"], "raw_object": raw})
+        handle(event["type"], raw.get("metadata") or {})
