@@ -72,23 +72,22 @@ def test_a_changed_password_secret_is_rotated_in_without_waiting_for_a_resync(cl
 def test_a_group_whose_ownership_tags_were_removed_is_reported_and_never_touched(cluster, aws, namespace, operator):
     created = cluster.create(namespace, "disowned", deletionPolicy="Delete")
     cluster.wait_ready(namespace, "disowned", timeout=60)
-    group = aws.group(group_id_of(created))
+    gid = group_id_of(created)
+    group = aws.group(gid)
     keys = list(aws.tags(group["ARN"]))
     aws.elasticache.remove_tags_from_resource(ResourceName=group["ARN"], TagKeys=keys)
-    since, writes = (
-        aws.request_log()[-1]["seq"],
-        ("ModifyReplicationGroup", "AddTagsToResource", "DeleteReplicationGroup"),
-    )
+    since = aws.request_log()[-1]["seq"]
     cluster.patch_spec(namespace, "disowned", {"instanceSize": "cache.r7g.large"})
     condition = cluster.wait_reason(namespace, "disowned", "NotOwned", timeout=60)
-    assert group_id_of(created) in condition["message"]
+    assert gid in condition["message"]
     cluster.delete(namespace, "disowned")
     eventually(lambda: not cluster.exists(namespace, "disowned"), 60, message="released")
     # Not modified, not re-tagged, not deleted (other tests' groups may be changing meanwhile).
-    assert [c for c in aws.request_log(since) if c["id"] == group_id_of(created) and c["action"] in writes] == []
-    assert aws.group(group_id_of(created))["CacheNodeType"] == "cache.t4g.micro"
+    writes = ("ModifyReplicationGroup", "AddTagsToResource", "DeleteReplicationGroup")
+    assert [c for c in aws.request_log(since) if c["id"] == gid and c["action"] in writes] == []
+    assert aws.group(gid)["CacheNodeType"] == "cache.t4g.micro"
     assert TAG_UID not in aws.tags(group["ARN"])
-    aws.delete_group(group_id_of(created))
+    aws.delete_group(gid)
 
 
 def test_a_node_that_cannot_be_described_holds_back_nothing(cluster, aws, namespace, operator):

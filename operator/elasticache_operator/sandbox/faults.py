@@ -8,7 +8,7 @@ tests can prove a call was or was not made. Actions are read from the Query prot
 errors are answered in the protocol the request used, so botocore parses them as it parses AWS's.
 
 `GET /_sandbox/requests?log=1` adds the request log: one entry per call as it arrived (before any
-fault), `{"seq", "time" (wall clock, epoch seconds), "action", "id" (the ReplicationGroupId, or ""),
+fault), `{"seq", "time" (wall clock, epoch seconds), "action", "id" (the group the call names, or ""),
 "client" (the `X-Sandbox-Client` header, or "")}`, oldest first, the last `LOG_LIMIT` calls;
 `&since=SEQ` returns only the newer ones. Benchmarks time calls with it, and tag their own calls with
 the header so they can leave them out.
@@ -74,15 +74,10 @@ class Fault:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.init}
 
 
-def request_action(environ: dict[str, Any], body: bytes) -> tuple[str, bool]:
-    """The API action a request calls, and whether it speaks the JSON protocol (X-Amz-Target)."""
-    action, json_protocol, _ = request_call(environ, body)
-    return action, json_protocol
-
-
 def request_call(environ: dict[str, Any], body: bytes) -> tuple[str, bool, str]:
-    """`request_action`, and the replication group the call names (Query protocol only; else ""): its
-    ReplicationGroupId, or for the tag calls the id at the end of its ResourceName ARN."""
+    """The API action a request calls, whether it speaks the JSON protocol (X-Amz-Target), and the
+    replication group it names (Query protocol only; else ""): its ReplicationGroupId, or for the tag
+    calls the id at the end of its ResourceName ARN."""
     target = environ.get("HTTP_X_AMZ_TARGET", "")
     if target:
         return target.rpartition(".")[2], True, ""
