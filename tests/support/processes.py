@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pathlib
+import random
 import socket
 import subprocess
 import sys
@@ -15,9 +16,17 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A port nothing listens on, below Linux's ephemeral range (32768-60999): a port the kernel hands
+    out (bind to 0) is free only until some outgoing connection of another test worker takes it, before
+    the process it was meant for binds it. Random, so parallel workers rarely pick the same one."""
+    while True:
+        port = random.randrange(10000, 32768)
+        with socket.socket() as s:
+            try:
+                s.bind(("0.0.0.0", port))  # the operator's health and metrics servers bind every address
+            except OSError:
+                continue
+            return port
 
 
 def wait_for_port(port: int, process: subprocess.Popen[bytes] | None = None, timeout: float = 30) -> None:
