@@ -491,8 +491,8 @@ def details(r: dict[str, Any]) -> list[str]:
 METHOD = """\
 ## Method
 
-For each N the benchmark starts a fresh Kubernetes API stand-in (`python -m elasticache_operator.sandbox.kube`),
-ElastiCache API stand-in (`python -m elasticache_operator.sandbox.elasticache_api`, no data plane) and the
+For each N the benchmark starts a fresh Kubernetes API stand-in (`python -m elasticache_sandbox.kube`),
+ElastiCache API stand-in (`python -m elasticache_sandbox.elasticache_api`, no data plane) and the
 operator (`python -m elasticache_operator`, configured only by `ELASTICACHE_OPERATOR_*`), each a process of its
 own on this {cores}-core machine: the stand-ins and the benchmark share the CPU with the operator. AWS calls
 are counted where AWS would count them: the stand-in logs every request it serves with its action,

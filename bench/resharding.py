@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     low, high = (int(v) for v in args.shards.split(":"))
     state = pathlib.Path(tempfile.mkdtemp(prefix="bench-resharding-"))
     os.environ["SANDBOX_STATE"] = str(state)  # read when the sandbox's control module is imported
-    from elasticache_operator.sandbox import control
+    from elasticache_sandbox import control
 
     print(f"sandbox state and logs in {state}", flush=True)
     env = control.up()

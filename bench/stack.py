@@ -110,7 +110,7 @@ class Stack:
             "kube-api",
             [
                 "-m",
-                "elasticache_operator.sandbox.kube",
+                "elasticache_sandbox.kube",
                 "--port",
                 str(kube_port),
                 "--kubeconfig",
@@ -123,7 +123,7 @@ class Stack:
             "elasticache-api",
             [
                 "-m",
-                "elasticache_operator.sandbox.elasticache_api",
+                "elasticache_sandbox.elasticache_api",
                 "--port",
                 str(aws_port),
                 "--create-seconds",

@@ -93,12 +93,12 @@ def sandbox(processes: Processes) -> Iterator[tuple[str, str, str]]:
     kubeconfig = processes.logs / "kubeconfig.json"
     kube = processes.start(
         "kube-api",
-        ["-m", "elasticache_operator.sandbox.kube", "--port", str(kube_port), "--kubeconfig", str(kubeconfig)]
+        ["-m", "elasticache_sandbox.kube", "--port", str(kube_port), "--kubeconfig", str(kubeconfig)]
         + ["--crd", str(ROOT / "crds" / "redisclusters.yaml")],
     )
     aws = processes.start(
         "elasticache",
-        ["-m", "elasticache_operator.sandbox.elasticache_api", "--port", str(aws_port)]
+        ["-m", "elasticache_sandbox.elasticache_api", "--port", str(aws_port)]
         + ["--create-seconds", "1", "--modify-seconds", "0.5", "--delete-seconds", "0.5"],
     )
     for port, process in ((kube_port, kube), (aws_port, aws)):

@@ -14,7 +14,7 @@ from ..support.processes import ROOT
 def sandbox(state, command):
     env = {**os.environ, "SANDBOX_STATE": str(state)}
     return subprocess.run(
-        [sys.executable, "-m", "elasticache_operator.sandbox", command],
+        [sys.executable, "-m", "elasticache_sandbox", command],
         env=env,
         cwd=ROOT,
         capture_output=True,

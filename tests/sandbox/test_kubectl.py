@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from elasticache_operator.sandbox.kube.server import kubeconfig
+from elasticache_sandbox.kube.server import kubeconfig
 
 from ..support.processes import ROOT
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from elasticache_operator.sandbox.kube.admission import SchemaAdmission, apply_defaults
+from elasticache_sandbox.kube.admission import SchemaAdmission, apply_defaults
 
 __all__ = ["apply_defaults", "admission", "admit", "load_crd", "root_schema"]
 

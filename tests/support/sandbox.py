@@ -58,7 +58,7 @@ def elasticache_api(
     port = free_port()
     args = [
         "-m",
-        "elasticache_operator.sandbox.elasticache_api",
+        "elasticache_sandbox.elasticache_api",
         "--port",
         str(port),
         "--create-seconds",
@@ -79,7 +79,7 @@ def kube_api(log: pathlib.Path, *extra: str) -> Iterator[str]:
     port = free_port()
     args = [
         "-m",
-        "elasticache_operator.sandbox.kube",
+        "elasticache_sandbox.kube",
         "--port",
         str(port),
         "--crd",
@@ -92,7 +92,7 @@ def kube_api(log: pathlib.Path, *extra: str) -> Iterator[str]:
 
 class KubeFaults:
     """Fault injection on the Kubernetes API stand-in (`/_sandbox/faults` at `base`, the URL
-    `kube_api()` yields; see elasticache_operator/sandbox/kube/faults.py), as `ElastiCacheSandbox.inject`
+    `kube_api()` yields; see elasticache_sandbox/kube/faults.py), as `ElastiCacheSandbox.inject`
     does on the ElastiCache one: `inject(kind="error", code=429, verb="get", seconds=5)`. As a context
     manager it clears the faults on the way out."""
 

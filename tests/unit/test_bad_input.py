@@ -13,7 +13,7 @@ from elasticache_operator.core.naming import MAX_GROUP_ID, replication_group_id
 from elasticache_operator.core.observed import observed_group
 from elasticache_operator.core.plan import plan_changes
 from elasticache_operator.core.spec import auth_token_problem, describe_validation_error, parse_spec
-from elasticache_operator.sandbox.elasticache_api import GROUP_ID, validate_create
+from elasticache_sandbox.elasticache_api import GROUP_ID, validate_create
 
 from ..support.crd import admit
 from .builders import IDENTITY, PASSWORD_REF

@@ -72,3 +72,14 @@ def test_dependencies_come_from_the_pinned_lock():
         name = re.split(r"[<>=!~\[ ]", requirement)[0].lower().replace("_", "-")
         assert name in pins, f"{name} is not pinned in requirements.lock"
     assert "-r requirements.lock" in DOCKERFILE and "--no-deps ." in DOCKERFILE
+
+
+def test_the_image_carries_no_sandbox():
+    """The stand-ins are a distribution of their own (sandbox/), so the operator's wheel cannot hold them."""
+    import setuptools
+
+    find = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
+    assert find["where"] == ["operator"]
+    packages = setuptools.find_packages(where=str(ROOT / "operator"), include=find["include"])
+    assert "elasticache_operator" in packages and not [p for p in packages if "sandbox" in p]
+    assert not re.search(r"^COPY\s+.*sandbox", DOCKERFILE, re.M)

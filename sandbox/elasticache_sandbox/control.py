@@ -1,4 +1,4 @@
-"""`python -m elasticache_operator.sandbox up|down|demo`: the local control plane as processes.
+"""`python -m elasticache_sandbox up|down|demo`: the local control plane as processes.
 
 `up` starts the Kubernetes API stand-in, the ElastiCache API stand-in and the operator, each a
 process of its own on 127.0.0.1, with pids, logs and a kubeconfig in one state directory; `down`
@@ -20,7 +20,7 @@ import sys
 import time
 from typing import Any
 
-ROOT = pathlib.Path(__file__).resolve().parents[3]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 STATE = pathlib.Path(os.environ.get("SANDBOX_STATE", ROOT / ".sandbox"))
 SERVICES = ("kube-api", "elasticache-api", "operator")
 
@@ -74,7 +74,7 @@ def up() -> dict[str, str]:
         "kube-api",
         [
             "-m",
-            "elasticache_operator.sandbox.kube",
+            "elasticache_sandbox.kube",
             "--port",
             str(kube_port),
             "--kubeconfig",
@@ -88,7 +88,7 @@ def up() -> dict[str, str]:
         "elasticache-api",
         [
             "-m",
-            "elasticache_operator.sandbox.elasticache_api",
+            "elasticache_sandbox.elasticache_api",
             "--port",
             str(aws_port),
             "--create-seconds",
@@ -269,7 +269,7 @@ def _print_snapshots(env: dict[str, str]) -> None:
 def main(argv: list[str] | None = None) -> None:
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m elasticache_operator.sandbox", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m elasticache_sandbox", description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["up", "down", "demo"])
     args = parser.parse_args(argv)
     if args.command == "up":
@@ -277,7 +277,7 @@ def main(argv: list[str] | None = None) -> None:
         print("sandbox is up; to use it:")
         for key, value in env.items():
             print(f"  export {key}={value}")
-        print(f"logs in {STATE}; stop with: python -m elasticache_operator.sandbox down")
+        print(f"logs in {STATE}; stop with: python -m elasticache_sandbox down")
     elif args.command == "down":
         down()
     else:
