@@ -18,7 +18,7 @@ import socket
 import subprocess
 import sys
 import time
-from typing import Any
+from typing import Any, TypedDict, cast
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 STATE = pathlib.Path(os.environ.get("SANDBOX_STATE", ROOT / ".sandbox"))
@@ -60,7 +60,8 @@ def _start(name: str, args: list[str], env: dict[str, str] | None = None) -> sub
 
 def environment() -> dict[str, str]:
     """What a shell (or the operator) needs to reach the sandbox, from the state directory."""
-    return json.loads((STATE / "env.json").read_text())
+    env: dict[str, str] = json.loads((STATE / "env.json").read_text())
+    return env
 
 
 def up() -> dict[str, str]:
@@ -212,13 +213,28 @@ def _print_secret(env: dict[str, str], cluster: dict[str, Any]) -> dict[str, str
     return data
 
 
+class _TLS(TypedDict):
+    """The connection settings an app takes from the Secret (and the sandbox CA)."""
+
+    port: int
+    password: str
+    ssl: bool
+    ssl_ca_certs: str
+    socket_timeout: float
+
+
+def _text(reply: object) -> str:
+    """A reply as text: without decode_responses, redis-py answers bytes (its types cannot say so)."""
+    return cast(bytes, reply).decode()
+
+
 def _use(data: dict[str, str], ca: str) -> None:
     """What an app does with the Secret alone (plus the sandbox CA): Stacktape's currentTime example."""
     import redis
     from redis.cluster import RedisCluster
 
     now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
-    tls = {
+    tls: _TLS = {
         "port": int(data["port"]),
         "password": data["password"],
         "ssl": True,
@@ -226,17 +242,20 @@ def _use(data: dict[str, str], ca: str) -> None:
         "socket_timeout": 5,
     }
     if data["sharding"] == "enabled":
-        app = RedisCluster(host=data["host"], **tls)
-        app.set("currentTime", now)
-        print(f"  RedisCluster SET/GET currentTime -> {app.get('currentTime').decode()}")
-        slots = sorted((start, end) for start, end, *_ in app.execute_command("CLUSTER SLOTS", target_nodes=app.RANDOM))
+        cluster = RedisCluster(host=data["host"], **tls)
+        cluster.set("currentTime", now)
+        print(f"  RedisCluster SET/GET currentTime -> {_text(cluster.get('currentTime'))}")
+        reply = cluster.execute_command(  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
+            "CLUSTER SLOTS", target_nodes=cluster.RANDOM
+        )
+        slots = sorted((start, end) for start, end, *_ in reply)
         print(f"  CLUSTER SLOTS: {', '.join(f'{a}-{b}' for a, b in slots)}")
         if slots[0][0] != 0 or slots[-1][1] != 16383:
             raise SystemExit("the sharded cluster does not cover all 16384 slots")
         return
     app = redis.Redis.from_url(data["url"], ssl_ca_certs=ca, socket_timeout=5)
     app.set("currentTime", now)
-    print(f"  SET/GET currentTime via url -> {app.get('currentTime').decode()}")
+    print(f"  SET/GET currentTime via url -> {_text(app.get('currentTime'))}")
     if data["readerHost"] and data["readerHost"] != data["host"]:
         reader = redis.Redis(host=data["readerHost"], **tls)
         for _ in range(50):
@@ -245,7 +264,7 @@ def _use(data: dict[str, str], ca: str) -> None:
             time.sleep(0.1)
         else:
             raise SystemExit("the replica behind readerHost never saw the write")
-        print(f"  GET currentTime via readerHost -> {reader.get('currentTime').decode()}")
+        print(f"  GET currentTime via readerHost -> {_text(reader.get('currentTime'))}")
 
 
 def _print_snapshots(env: dict[str, str]) -> None:

@@ -181,7 +181,7 @@ class GroupNodes:
     created: Job = field(default_factory=Job)
     forwarders: list[Forwarder] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock)
-    _turn: Any = field(default_factory=itertools.count)
+    _turn: itertools.count[int] = field(default_factory=itertools.count)
 
     @property
     def nodes(self) -> list[Node]:
@@ -654,10 +654,11 @@ class DataPlane:
     def _replicate(self, group: GroupNodes, shard: Shard, replicas: list[Node]) -> None:
         primary_id = self._node_id(group, shard.primary)
         for replica in replicas:
-            self._wait_for(
-                lambda r=replica: primary_id in str(self._command(group, r, "CLUSTER", "NODES")),
-                f"{replica.name} to learn its primary",
-            )
+
+            def learnt(replica: Node = replica) -> bool:
+                return primary_id in str(self._command(group, replica, "CLUSTER", "NODES"))
+
+            self._wait_for(learnt, f"{replica.name} to learn its primary")
             self._command(group, replica, "CLUSTER", "REPLICATE", primary_id)
 
     def _known_nodes(self, group: GroupNodes, node: Node) -> int:
@@ -674,8 +675,8 @@ class DataPlane:
         target imports, the source migrates (new keys go to the target by ASK), the keys are
         MIGRATEd in batches, then every primary learns the slot's new owner."""
         pairs: dict[tuple[str, str], list[int]] = {}
-        for slot, source, target in moves:
-            pairs.setdefault((source, target), []).append(slot)
+        for slot, source_id, target_id in moves:
+            pairs.setdefault((source_id, target_id), []).append(slot)
         primaries = [s.primary for s in group.shards]
         ids = {shard.id: self._node_id(group, shard.primary) for shard in group.shards}
         auth = ["AUTH", group.password] if group.password else []
@@ -690,9 +691,10 @@ class DataPlane:
                     _pipeline(dst, [("CLUSTER", "SETSLOT", s, "IMPORTING", ids[source_id]) for s in batch])
                     _pipeline(src, [("CLUSTER", "SETSLOT", s, "MIGRATING", ids[target_id]) for s in batch])
                     counts = _pipeline(src, [("CLUSTER", "COUNTKEYSINSLOT", s) for s in batch])
+                    # The ignores: redis-py leaves execute_command unannotated.
                     for slot in (s for s, count in zip(batch, counts, strict=True) if count):
-                        while keys := src.execute_command("CLUSTER", "GETKEYSINSLOT", slot, 1000):
-                            src.execute_command("MIGRATE", target.ip, target.port, "", 0, 60000, *auth, "KEYS", *keys)
+                        while keys := src.execute_command("CLUSTER", "GETKEYSINSLOT", slot, 1000):  # type: ignore[no-untyped-call]
+                            src.execute_command("MIGRATE", target.ip, target.port, "", 0, 60000, *auth, "KEYS", *keys)  # type: ignore[no-untyped-call]
                     for client in [dst, src, *(c for c in clients.values() if c is not src and c is not dst)]:
                         _pipeline(client, [("CLUSTER", "SETSLOT", s, "NODE", ids[target_id]) for s in batch])
                     moved += len(batch)
@@ -702,9 +704,9 @@ class DataPlane:
         finally:
             for client in clients.values():
                 client.close()
-        for slot, source, target in moves:
-            group.shard(source).slots.remove(slot)
-            group.shard(target).slots.append(slot)
+        for slot, source_id, target_id in moves:
+            group.shard(source_id).slots.remove(slot)
+            group.shard(target_id).slots.append(slot)
         for shard in group.shards:
             shard.slots.sort()
         self._wait_converged(group)
@@ -789,5 +791,5 @@ def _bounds(part: str) -> list[str]:
 def _pipeline(client: redis.Redis, commands: list[tuple[Any, ...]]) -> list[Any]:
     pipe = client.pipeline(transaction=False)
     for command in commands:
-        pipe.execute_command(*command)
+        pipe.execute_command(*command)  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
     return list(pipe.execute())

@@ -52,11 +52,13 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, cast
 
 import moto.elasticache as moto_elasticache
 from moto.core.base_backend import BackendDict
 from moto.core.resource_tagging import TaggedResource
+from moto.core.responses import ActionResult
 from moto.core.utils import utcnow
 from moto.elasticache import models as moto_models
 from moto.elasticache import responses as moto_responses
@@ -99,6 +101,23 @@ LOG_DESTINATIONS = {
     "kinesis-firehose": ("KinesisFirehoseDetails", "DeliveryStream"),
 }
 AWS_ZONES = ("us-east-1a", "us-east-1b", "us-east-1c")
+
+if TYPE_CHECKING:
+
+    class Group(moto_models.ReplicationGroup):
+        """A replication group as the sandbox keeps it: moto's, with the attributes the sandbox sets
+        on it (moto's serializer reads PendingModifiedValues by attribute name)."""
+
+        engine_version: str  # always set, to the full version (full_version())
+        auth_token: str | None
+        auth_tokens: list[str]  # valid now: two while a ROTATE is in force
+        pending_modified_values: dict[str, Any]
+        deleted_from: str  # the status it was deleted from
+
+    class Cluster(moto_models.CacheCluster):
+        security_groups: list[dict[str, str]]  # as DescribeCacheClusters reports them
+else:
+    Group, Cluster = moto_models.ReplicationGroup, moto_models.CacheCluster
 
 
 class InvalidReplicationGroupState(ElastiCacheException):
@@ -171,7 +190,12 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
         self.ever_tagged: set[str] = set()  # GetResources lists resources tagged now or once
 
     @property
-    def _url_module(self) -> Any:  # moto's server routes by the backend's urls module: ElastiCache's
+    def _groups(self) -> dict[str, Group]:
+        """moto's replication groups, as the sandbox keeps them."""
+        return cast("dict[str, Group]", self.replication_groups)
+
+    @property
+    def _url_module(self) -> ModuleType:  # moto's server routes by the backend's urls module: ElastiCache's
         return moto_elasticache_urls
 
     def _event(self, source_type: str, source_id: str, message: str | Callable[[datetime], str]) -> None:
@@ -183,7 +207,7 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
         now = time.monotonic()
         with self.lock:
             for group_id, transition in list(self.transitions.items()):
-                group = self.replication_groups.get(group_id)
+                group = self._groups.get(group_id)
                 if group is None:
                     continue
                 if transition.progress is not None:
@@ -213,14 +237,14 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
     # --- events: what AWS records on its own transitions ------------------------------------
 
     @staticmethod
-    def _zones(group: Any) -> dict[str, str]:
+    def _zones(group: Group) -> dict[str, str]:
         return {
             m["cache_cluster_id"]: m.get("preferred_availability_zone") or AWS_ZONES[0]
             for node_group in group.node_groups
             for m in node_group["node_group_members"]
         }
 
-    def _record_members_created(self, group: Any, names: Iterable[str]) -> None:
+    def _record_members_created(self, group: Group, names: Iterable[str]) -> None:
         """The nodes are up: each has its zone, and AWS records its creation."""
         zones = self._zones(group)
         for name in names:
@@ -230,7 +254,7 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
             self._event(CACHE_CLUSTER, name, Messages.cluster_created)
             self._event(CACHE_CLUSTER, name, Messages.node_added(zones.get(name, AWS_ZONES[0])))
 
-    def _record_created(self, group: Any, status: str) -> None:
+    def _record_created(self, group: Group, status: str) -> None:
         gid = group.replication_group_id
         if status != "available":
             for member in group.member_clusters:
@@ -242,7 +266,7 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
         if group.automatic_failover == "enabled":
             self._event(REPLICATION_GROUP, gid, Messages.failover_on(gid))
 
-    def _record_deleted(self, group: Any) -> None:
+    def _record_deleted(self, group: Group) -> None:
         if getattr(group, "deleted_from", None) != "create-failed":  # a failed group's nodes never came up
             for member in group.member_clusters:
                 self._event(CACHE_CLUSTER, member, Messages.cluster_deleted)
@@ -255,7 +279,7 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
             self.tagging_service.delete_all_tags_for_resource(arn)
             self.ever_tagged.discard(arn)
 
-    def _copy_group_tags(self, group: Any, names: Iterable[str]) -> None:
+    def _copy_group_tags(self, group: Group, names: Iterable[str]) -> None:
         tags = self.tagging_service.list_tags_for_resource(group.arn)["Tags"]
         if not tags:
             return
@@ -280,6 +304,7 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
             raise CacheClusterNotFound(name)
         return [arn]
 
+    # moto's answers nothing; AddTagsToResource and RemoveTagsFromResource answer the resource's TagList.
     def add_tags_to_resource(self, arn: str, tags: list[dict[str, str]]) -> list[dict[str, str]]:  # type: ignore[override]
         self.advance()
         with self.lock:
@@ -326,7 +351,7 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
                         )
         return iter(resources)
 
-    def _set_status(self, group: Any, status: str) -> None:
+    def _set_status(self, group: Group, status: str) -> None:
         group.status = status
         for member in group.member_clusters:
             if member in self.cache_clusters:
@@ -336,13 +361,13 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
                 node_group["status"] = status
 
     def _schedule(
-        self, group: Any, status: str | None, seconds: float, apply: Callable[[], None] = lambda: None
+        self, group: Group, status: str | None, seconds: float, apply: Callable[[], None] = lambda: None
     ) -> None:
         self.transitions[group.replication_group_id] = Transition(time.monotonic() + seconds, status, apply)
 
     def _change(
         self,
-        group: Any,
+        group: Group,
         apply: Callable[[], None],
         job: Job | None,
         revert: Callable[[], None] = lambda: None,
@@ -374,15 +399,15 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
             progress=percent if progress else None,
         )
 
-    def _group(self, group_id: str) -> Any:
+    def _group(self, group_id: str) -> Group:
         self.advance()
-        group = self.replication_groups.get((group_id or "").lower())
+        group = self._groups.get((group_id or "").lower())
         if group is None:
             raise ReplicationGroupNotFound(group_id)
         return group
 
     @staticmethod
-    def _require_available(group: Any) -> None:
+    def _require_available(group: Group) -> None:
         if group.status != "available":
             raise InvalidReplicationGroupState(
                 f"Replication group must be in available state to modify, current state is {group.status}"
@@ -390,7 +415,8 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
 
     # --- create -----------------------------------------------------------------------
 
-    def create_replication_group(self, **kwargs: Any) -> Any:  # type: ignore[override]
+    # moto's names each parameter; this one takes them as keywords, to check them all as AWS does first.
+    def create_replication_group(self, **kwargs: Any) -> Group:  # type: ignore[override]
         validate_create(kwargs)
         kwargs["replication_group_id"] = kwargs["replication_group_id"].lower()
         cluster_mode = (
@@ -405,7 +431,7 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
             kwargs["num_node_groups"] = 1
         engine = kwargs.get("engine") or "redis"
         with self.lock:
-            group = super().create_replication_group(**kwargs)
+            group = cast(Group, super().create_replication_group(**kwargs))
             group.engine_version = full_version(engine, kwargs.get("engine_version"))
             group.auth_token = kwargs.get("auth_token")
             group.auth_tokens = [group.auth_token] if group.auth_token else []
@@ -437,7 +463,7 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
                 self._serve_with_data_plane(group)
         return group
 
-    def _serve_with_data_plane(self, group: Any) -> None:
+    def _serve_with_data_plane(self, group: Group) -> None:
         """Real redis-server processes behind the group; `available` once they answer."""
         assert self.data_plane is not None
         layout = [
@@ -471,7 +497,7 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
             ready=nodes.ready.is_set,
         )
 
-    def _create_members(self, group: Any, names: Iterable[str], status: str | None = None) -> None:
+    def _create_members(self, group: Group, names: Iterable[str], status: str | None = None) -> None:
         for member in names:
             cluster = moto_models.CacheCluster(
                 account_id=self.account_id,
@@ -513,27 +539,29 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
                 cluster.cache_cluster_status = status
             self.cache_clusters[member] = cluster
 
-    def describe_replication_groups(self, replication_group_id: str | None = None) -> list[Any]:
+    def describe_replication_groups(
+        self, replication_group_id: str | None = None
+    ) -> list[moto_models.ReplicationGroup]:
         self.advance()
         with self.lock:  # a listing must not see the groups change under it
             return super().describe_replication_groups((replication_group_id or "").lower() or None)
 
-    def describe_cache_clusters(self, cache_cluster_id: str | None = None) -> list[Any]:
+    def describe_cache_clusters(self, cache_cluster_id: str | None = None) -> list[moto_models.CacheCluster]:
         self.advance()
         if cache_cluster_id and cache_cluster_id not in self.cache_clusters:
             cache_cluster_id = cache_cluster_id.lower()  # "This parameter isn't case sensitive."
         with self.lock:
             clusters = super().describe_cache_clusters(cache_cluster_id)
-            for cluster in clusters:  # moto keeps the ids, AWS reports them as SecurityGroups
+            for cluster in cast(list[Cluster], clusters):  # moto keeps the ids, AWS reports them as SecurityGroups
                 cluster.security_groups = [
                     {"SecurityGroupId": i, "Status": "active"}
                     for i in getattr(cluster, "security_group_ids", None) or []
                 ]
             return clusters
 
-    def cache_nodes(self, cluster: Any) -> list[dict[str, Any]]:
+    def cache_nodes(self, cluster: moto_models.CacheCluster) -> list[dict[str, Any]]:
         """A cache cluster's nodes, as ShowCacheNodeInfo shows them (one per Valkey/Redis OSS cluster)."""
-        group = self.replication_groups.get(getattr(cluster, "replication_group_id", None) or "")
+        group = self._groups.get(getattr(cluster, "replication_group_id", None) or "")
         name = cluster.cache_cluster_id
         zone = (self._zones(group).get(name) if group is not None else None) or (
             cluster.preferred_availability_zone or AWS_ZONES[0]
@@ -554,7 +582,7 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
             for n in range(1, (getattr(cluster, "num_cache_nodes", None) or 1) + 1)
         ]
 
-    def _node_address(self, group: Any, name: str) -> str:
+    def _node_address(self, group: Group, name: str) -> str:
         for node_group in group.node_groups:
             for member in node_group["node_group_members"]:
                 if member["cache_cluster_id"] == name and member.get("read_endpoint"):
@@ -576,7 +604,7 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
 
     # --- modify -----------------------------------------------------------------------
 
-    def modify_group(self, params: dict[str, Any]) -> Any:
+    def modify_group(self, params: dict[str, Any]) -> Group:
         with self.lock:
             group = self._group(params.get("ReplicationGroupId", ""))
             self._require_available(group)
@@ -638,7 +666,7 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
 
     def _record_modified(
         self,
-        group: Any,
+        group: Group,
         changes: dict[str, Any],
         before: dict[str, Any],
         auth_strategy: str | None,
@@ -676,7 +704,7 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
 
     # --- shards -----------------------------------------------------------------------
 
-    def reshard(self, params: dict[str, Any]) -> Any:
+    def reshard(self, params: dict[str, Any]) -> Group:
         """ModifyReplicationGroupShardConfiguration: add shards, remove shards, or rebalance slots online."""
         with self.lock:
             group = self._group(params.get("ReplicationGroupId", ""))
@@ -762,7 +790,7 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
             self._change(group, apply, job, revert, progress=True)
             return group
 
-    def _drop_members(self, group: Any, names: list[str]) -> None:
+    def _drop_members(self, group: Group, names: list[str]) -> None:
         for name in names:
             cluster = self.cache_clusters.pop(name, None)
             if cluster is not None:
@@ -777,7 +805,7 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
 
     # --- replicas ---------------------------------------------------------------------
 
-    def change_replicas(self, params: dict[str, Any], increase: bool) -> Any:
+    def change_replicas(self, params: dict[str, Any], increase: bool) -> Group:
         """IncreaseReplicaCount / DecreaseReplicaCount, for both cluster modes."""
         with self.lock:
             group = self._group(params.get("ReplicationGroupId", ""))
@@ -841,7 +869,7 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
             self._change(group, apply, job, revert)
             return group
 
-    def _read_address(self, group: Any, name: str) -> str:
+    def _read_address(self, group: Group, name: str) -> str:
         if self.data_plane is not None:
             return self.data_plane.node_ip(group.replication_group_id, name)
         domain = group.node_groups[0]["primary_endpoint_address"].split(".", 1)[1]  # master.<domain>, as moto names it
@@ -849,7 +877,7 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
 
     # --- delete -----------------------------------------------------------------------
 
-    def delete_group(self, group_id: str, final_snapshot: str | None) -> Any:
+    def delete_group(self, group_id: str, final_snapshot: str | None) -> Group:
         with self.lock:
             group = self._group(group_id)
             if group.status not in ("available", "create-failed"):
@@ -947,7 +975,7 @@ def _validate_token(token: str) -> None:
         )
 
 
-def modification_changes(group: Any, params: dict[str, Any]) -> dict[str, Any]:
+def modification_changes(group: Group, params: dict[str, Any]) -> dict[str, Any]:
     changes: dict[str, Any] = {}
     node_type = params.get("CacheNodeType")
     if node_type and node_type != group.cache_node_type:
@@ -1001,7 +1029,7 @@ def _id_list(value: Any) -> list[str]:
     return [str(v) for v in value or []]
 
 
-def _security_group_exists(group: Any, group_id: str) -> bool:
+def _security_group_exists(group: Group, group_id: str) -> bool:
     """Whether the EC2 side of this same stand-in (moto's EC2) knows the security group."""
     from moto.ec2.models import ec2_backends
 
@@ -1012,7 +1040,7 @@ def _security_group_exists(group: Any, group_id: str) -> bool:
         return False
 
 
-def auth_token_change(group: Any, params: dict[str, Any]) -> tuple[str, list[str]] | None:
+def auth_token_change(group: Group, params: dict[str, Any]) -> tuple[str, list[str]] | None:
     """ModifyReplicationGroup's AuthToken + AuthTokenUpdateStrategy: (the pending status, the tokens
     valid afterwards), or None for no change. ROTATE keeps the previous token valid (at most two;
     a group without a token keeps accepting no password), SET, allowed only after ROTATE and with
@@ -1102,7 +1130,7 @@ def _validate_log_config(engine: str, version: str, request: dict[str, Any]) -> 
         raise InvalidParameterValueException(f"Invalid LogFormat {request.get('LogFormat')!r}: must be text or json.")
 
 
-def log_delivery_changes(group: Any, params: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+def log_delivery_changes(group: Group, params: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     """ModifyReplicationGroup's LogDeliveryConfigurations: (log type, enable|modify|disable, the new
     delivery) for each one that changes."""
     requests = params.get("LogDeliveryConfigurations") or []
@@ -1131,7 +1159,7 @@ def log_delivery_changes(group: Any, params: dict[str, Any]) -> list[tuple[str, 
     return changes
 
 
-def _log_entry(group: Any, log_type: str) -> dict[str, Any]:
+def _log_entry(group: Group, log_type: str) -> dict[str, Any]:
     return next(c for c in group.log_delivery_configurations if c.get("LogType") == log_type)
 
 
@@ -1147,7 +1175,7 @@ class ShardPlan:
     zones: dict[str, list[str]] = field(default_factory=dict)
 
 
-def shard_plan(group: Any, params: dict[str, Any]) -> ShardPlan:
+def shard_plan(group: Group, params: dict[str, Any]) -> ShardPlan:
     """What ModifyReplicationGroupShardConfiguration asks, checked as AWS checks it."""
     count = int(params.get("NodeGroupCount") or 0)
     remove = list(params.get("NodeGroupsToRemove") or [])
@@ -1217,7 +1245,7 @@ def shard_plan(group: Any, params: dict[str, Any]) -> ShardPlan:
     return ShardPlan(current)
 
 
-def replica_plan(group: Any, params: dict[str, Any], increase: bool) -> tuple[dict[str, int], dict[str, list[str]]]:
+def replica_plan(group: Group, params: dict[str, Any], increase: bool) -> tuple[dict[str, int], dict[str, list[str]]]:
     """What Increase/DecreaseReplicaCount asks, checked as AWS checks it: the replica count wanted per
     node group, and (decrease by ReplicasToRemove) the members named to go."""
     count = params.get("NewReplicaCount")
@@ -1307,37 +1335,42 @@ def replica_plan(group: Any, params: dict[str, Any], increase: bool) -> tuple[di
 # --- wiring into moto's response class (moto looks actions up on it at request time) ---------
 
 
-def _modify_replication_group(self: Any) -> Any:
-    group = self.elasticache_backend.modify_group(self._get_params())
-    return moto_responses.ActionResult({"ReplicationGroup": group})
+def _backend(response: moto_responses.ElastiCacheResponse) -> SandboxElastiCacheBackend:
+    """The backend behind a request: the sandbox's, since install() put it where moto looks."""
+    return cast(SandboxElastiCacheBackend, response.elasticache_backend)
 
 
-def _modify_replication_group_shard_configuration(self: Any) -> Any:
-    group = self.elasticache_backend.reshard(self._get_params())
-    return moto_responses.ActionResult({"ReplicationGroup": group})
+def _modify_replication_group(self: moto_responses.ElastiCacheResponse) -> ActionResult:
+    group = _backend(self).modify_group(self._get_params())
+    return ActionResult({"ReplicationGroup": group})
 
 
-def _increase_replica_count(self: Any) -> Any:
-    group = self.elasticache_backend.change_replicas(self._get_params(), increase=True)
-    return moto_responses.ActionResult({"ReplicationGroup": group})
+def _modify_replication_group_shard_configuration(self: moto_responses.ElastiCacheResponse) -> ActionResult:
+    group = _backend(self).reshard(self._get_params())
+    return ActionResult({"ReplicationGroup": group})
 
 
-def _decrease_replica_count(self: Any) -> Any:
-    group = self.elasticache_backend.change_replicas(self._get_params(), increase=False)
-    return moto_responses.ActionResult({"ReplicationGroup": group})
+def _increase_replica_count(self: moto_responses.ElastiCacheResponse) -> ActionResult:
+    group = _backend(self).change_replicas(self._get_params(), increase=True)
+    return ActionResult({"ReplicationGroup": group})
 
 
-def _delete_replication_group(self: Any) -> Any:
-    group = self.elasticache_backend.delete_group(
+def _decrease_replica_count(self: moto_responses.ElastiCacheResponse) -> ActionResult:
+    group = _backend(self).change_replicas(self._get_params(), increase=False)
+    return ActionResult({"ReplicationGroup": group})
+
+
+def _delete_replication_group(self: moto_responses.ElastiCacheResponse) -> ActionResult:
+    group = _backend(self).delete_group(
         self._get_param("ReplicationGroupId"), self._get_param("FinalSnapshotIdentifier")
     )
-    return moto_responses.ActionResult({"ReplicationGroup": group})
+    return ActionResult({"ReplicationGroup": group})
 
 
 class _ClusterWithNodes:
     """A cache cluster as DescribeCacheClusters shows it with ShowCacheNodeInfo (a per-request view)."""
 
-    def __init__(self, cluster: Any, nodes: list[dict[str, Any]]) -> None:
+    def __init__(self, cluster: moto_models.CacheCluster, nodes: list[dict[str, Any]]) -> None:
         self._cluster = cluster
         self.cache_nodes = nodes
         self.preferred_availability_zone = cluster.preferred_availability_zone or nodes[0]["CustomerAvailabilityZone"]
@@ -1346,18 +1379,18 @@ class _ClusterWithNodes:
         return getattr(self._cluster, name)
 
 
-def _describe_replication_groups(self: Any) -> Any:
+def _describe_replication_groups(self: moto_responses.ElastiCacheResponse) -> ActionResult:
     group_id = self._get_param("ReplicationGroupId")
     records = max_records(self._get_param("MaxRecords"))
-    groups = self.elasticache_backend.describe_replication_groups(group_id)
+    groups = _backend(self).describe_replication_groups(group_id)
     if group_id:
-        return moto_responses.ActionResult({"ReplicationGroups": groups})
+        return ActionResult({"ReplicationGroups": groups})
     page, marker = page_by_key(groups, lambda g: g.replication_group_id, self._get_param("Marker"), records)
-    return moto_responses.ActionResult({"ReplicationGroups": page, "Marker": marker})
+    return ActionResult({"ReplicationGroups": page, "Marker": marker})
 
 
-def _describe_cache_clusters(self: Any) -> Any:
-    backend = self.elasticache_backend
+def _describe_cache_clusters(self: moto_responses.ElastiCacheResponse) -> ActionResult:
+    backend = _backend(self)
     cluster_id = self._get_param("CacheClusterId")
     records = max_records(self._get_param("MaxRecords"))
     clusters = backend.describe_cache_clusters(cluster_id)
@@ -1368,31 +1401,30 @@ def _describe_cache_clusters(self: Any) -> Any:
         clusters, marker = page_by_key(clusters, lambda c: c.cache_cluster_id, self._get_param("Marker"), records)
     if self._get_bool_param("ShowCacheNodeInfo"):
         with backend.lock:
-            clusters = [_ClusterWithNodes(c, backend.cache_nodes(c)) for c in clusters]
-    return moto_responses.ActionResult({"CacheClusters": clusters, "Marker": marker})
+            shown = [_ClusterWithNodes(c, backend.cache_nodes(c)) for c in clusters]
+        return ActionResult({"CacheClusters": shown, "Marker": marker})
+    return ActionResult({"CacheClusters": clusters, "Marker": marker})
 
 
-def _describe_events(self: Any) -> Any:
-    backend = self.elasticache_backend
+def _describe_events(self: moto_responses.ElastiCacheResponse) -> ActionResult:
+    backend = _backend(self)
     backend.advance()
     names = ("SourceIdentifier", "SourceType", "StartTime", "EndTime", "Duration", "MaxRecords", "Marker")
     events, marker = backend.events.describe({name: self._get_param(name) for name in names})
-    return moto_responses.ActionResult({"Events": [e.as_api() for e in events], "Marker": marker})
+    return ActionResult({"Events": [e.as_api() for e in events], "Marker": marker})
 
 
-def _add_tags_to_resource(self: Any) -> Any:
-    tags = self.elasticache_backend.add_tags_to_resource(self._get_param("ResourceName"), self._get_param("Tags", []))
-    return moto_responses.ActionResult({"TagList": tags})
+def _add_tags_to_resource(self: moto_responses.ElastiCacheResponse) -> ActionResult:
+    tags = _backend(self).add_tags_to_resource(self._get_param("ResourceName"), self._get_param("Tags", []))
+    return ActionResult({"TagList": tags})
 
 
-def _remove_tags_from_resource(self: Any) -> Any:
-    tags = self.elasticache_backend.remove_tags_from_resource(
-        self._get_param("ResourceName"), self._get_param("TagKeys", [])
-    )
-    return moto_responses.ActionResult({"TagList": tags})
+def _remove_tags_from_resource(self: moto_responses.ElastiCacheResponse) -> ActionResult:
+    tags = _backend(self).remove_tags_from_resource(self._get_param("ResourceName"), self._get_param("TagKeys", []))
+    return ActionResult({"TagList": tags})
 
 
-def _get_resources(self: Any) -> Any:
+def _get_resources(self: tagging_responses.ResourceGroupsTaggingAPIResponse) -> ActionResult:
     names = (
         "PaginationToken",
         "TagFilters",
@@ -1404,28 +1436,32 @@ def _get_resources(self: Any) -> Any:
         "ResourceARNList",
     )
     params = {name: self._get_param(name) for name in names}
-    return moto_responses.ActionResult(tagging_api.get_resources(self.current_account, self.region, params))
+    return ActionResult(tagging_api.get_resources(self.current_account, self.region, params))
 
 
 def install(data_plane: DataPlane | None = None) -> None:
     """Swap in the sandbox backend and actions; idempotent."""
     SandboxElastiCacheBackend.data_plane = data_plane
-    backends = BackendDict(SandboxElastiCacheBackend, "elasticache")
+    backends: BackendDict[moto_models.ElastiCacheBackend] = BackendDict(SandboxElastiCacheBackend, "elasticache")
+    # Swapped wherever moto looks the backends up (its responses and package import the name without
+    # re-exporting it: hence the ignores).
     moto_models.elasticache_backends = backends
-    moto_responses.elasticache_backends = backends
+    moto_responses.elasticache_backends = backends  # type: ignore[attr-defined]
     # moto's server looks the backend up on the package (to route requests, by its urls module):
     # without this, moto's own empty ElastiCache backend would exist beside this one, and the tagging
     # API's TagResources would tag that one instead.
-    moto_elasticache.elasticache_backends = backends
+    moto_elasticache.elasticache_backends = backends  # type: ignore[attr-defined]
+    # moto's own actions are replaced (pyproject.toml allows method-assign in this module); those moto
+    # lacks are added (attr-defined: moto's class has no such method).
     response = moto_responses.ElastiCacheResponse
     response.modify_replication_group = _modify_replication_group
-    response.modify_replication_group_shard_configuration = _modify_replication_group_shard_configuration
-    response.increase_replica_count = _increase_replica_count
-    response.decrease_replica_count = _decrease_replica_count
+    response.modify_replication_group_shard_configuration = _modify_replication_group_shard_configuration  # type: ignore[attr-defined]
+    response.increase_replica_count = _increase_replica_count  # type: ignore[attr-defined]
+    response.decrease_replica_count = _decrease_replica_count  # type: ignore[attr-defined]
     response.delete_replication_group = _delete_replication_group
     response.describe_replication_groups = _describe_replication_groups
     response.describe_cache_clusters = _describe_cache_clusters
-    response.describe_events = _describe_events
+    response.describe_events = _describe_events  # type: ignore[attr-defined]
     response.add_tags_to_resource = _add_tags_to_resource
     response.remove_tags_from_resource = _remove_tags_from_resource
     tagging_responses.ResourceGroupsTaggingAPIResponse.get_resources = _get_resources

@@ -25,10 +25,11 @@ import socket
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import dataclass, field, fields
 from typing import Any
+from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 # Statuses that faults with an `outcome` hand to the next groups created (same process as the backend).
 CREATE_OUTCOMES: list[str] = []
@@ -74,7 +75,7 @@ class Fault:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.init}
 
 
-def request_call(environ: dict[str, Any], body: bytes) -> tuple[str, bool, str]:
+def request_call(environ: WSGIEnvironment, body: bytes) -> tuple[str, bool, str]:
     """The API action a request calls, whether it speaks the JSON protocol (X-Amz-Target), and the
     replication group it names (Query protocol only; else ""): its ReplicationGroupId, or for the tag
     calls the id at the end of its ResourceName ARN."""
@@ -95,7 +96,7 @@ def request_call(environ: dict[str, Any], body: bytes) -> tuple[str, bool, str]:
 class FaultInjector:
     """WSGI layer before moto; see the module docstring."""
 
-    app: Callable[..., Iterable[bytes]]
+    app: WSGIApplication
     faults: list[Fault] = field(default_factory=list)
     requests: dict[str, int] = field(default_factory=dict)
     log: collections.deque[tuple[int, float, str, str, str]] = field(
@@ -105,7 +106,7 @@ class FaultInjector:
     lock: threading.Lock = field(default_factory=threading.Lock)
     released: threading.Event = field(default_factory=threading.Event)  # set when the faults are cleared
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if path.startswith("/_sandbox/"):
             return self._control(environ, start_response)
@@ -137,7 +138,7 @@ class FaultInjector:
             CREATE_OUTCOMES.append(fault.outcome)
         return self.app(environ, start_response)
 
-    def _time_out(self, environ: dict[str, Any], fault: Fault, released: threading.Event) -> Iterable[bytes]:
+    def _time_out(self, environ: WSGIEnvironment, fault: Fault, released: threading.Event) -> Iterable[bytes]:
         """Hold the request past the client's read timeout, then hang up without answering (the
         client sees a read timeout, or the connection closed if its timeout is longer)."""
         if fault.applied:
@@ -169,7 +170,7 @@ class FaultInjector:
         ]
 
     @staticmethod
-    def _error(start_response: Callable[..., Any], fault: Fault, json_protocol: bool) -> list[bytes]:
+    def _error(start_response: StartResponse, fault: Fault, json_protocol: bool) -> list[bytes]:
         if json_protocol:
             body = json.dumps({"__type": fault.code, "message": fault.message}).encode()
             content_type = "application/x-amz-json-1.1"
@@ -185,7 +186,7 @@ class FaultInjector:
         start_response(f"{fault.status} Injected", headers)
         return [body]
 
-    def _control(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    def _control(self, environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
         method, path = environ["REQUEST_METHOD"], environ["PATH_INFO"]
         status = "200 OK"
         with self.lock:

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import celpy
+from celpy.adapter import json_to_cel
+from celpy.celtypes import Value
+from celpy.evaluation import CELEvalError
 
 _MISSING: Any = object()  # no old value to compare with (a create, or a new field)
 _OMIT: Any = object()  # an error that prints no value
@@ -138,7 +141,7 @@ class SchemaAdmission:
     def __init__(self, schema: dict[str, Any], group: str, kind: str) -> None:
         self.schema = schema
         self.qualified_kind = f"{kind}.{group}"
-        self._programs: dict[str, Any] = {}
+        self._programs: dict[str, celpy.Runner] = {}
 
     # --- pruning and defaulting -------------------------------------------------------------
 
@@ -324,26 +327,27 @@ class SchemaAdmission:
 
     # --- CEL ----------------------------------------------------------------------------------
 
-    def _program(self, text: str) -> Any:
+    def _program(self, text: str) -> celpy.Runner:
         if text not in self._programs:
             self._programs[text] = self._cel.program(self._cel.compile(text))
         return self._programs[text]
 
     def _run_rule(self, rule: dict[str, Any], value: Any, old: Any, path: str) -> FieldError | None:
-        activation = {"self": celpy.json_to_cel(value)}
+        activation = {"self": json_to_cel(value)}
         if old is not _MISSING:
-            activation["oldSelf"] = celpy.json_to_cel(old)
+            activation["oldSelf"] = json_to_cel(old)
         field = path + rule["fieldPath"] if rule.get("fieldPath") else path
         error_type = {
             "FieldValueRequired": "Required value",
             "FieldValueForbidden": "Forbidden",
             "FieldValueDuplicate": "Duplicate value",
         }.get(rule.get("reason", ""), "Invalid value")
+        result: Value | CELEvalError
         try:
             result = self._program(rule["rule"]).evaluate(activation)
-        except celpy.CELEvalError as e:
+        except CELEvalError as e:
             result = e
-        if isinstance(result, celpy.CELEvalError):
+        if isinstance(result, CELEvalError):
             return FieldError(
                 "Invalid value", field, type_name(value), f"{result.args[0]} evaluating rule: {rule['rule']}"
             )
@@ -353,7 +357,7 @@ class SchemaAdmission:
         if rule.get("messageExpression"):
             try:
                 message = str(self._program(rule["messageExpression"]).evaluate(activation))
-            except celpy.CELEvalError:
+            except CELEvalError:
                 pass
         return FieldError(error_type, field, type_name(value), message)
 

@@ -46,13 +46,15 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 import aiohttp.web
 import kmock
 from kmock._internal import rendering
+
+from .watches import WatchEvent, gone
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +70,7 @@ _KIND_VERBS = {
     "hang": set(VERBS),
 }
 _CODES = (429, 500, 503)
+_GET_VERBS: dict[kmock.action | None, str] = {kmock.action.WATCH: "watch", kmock.action.LIST: "list"}  # else "get"
 TOO_MANY = "Too many requests, please try again later."
 
 
@@ -87,7 +90,7 @@ class Call:
     def of(cls, request: rendering.Request) -> Call:
         method = str(request.method.value).upper()
         if method == "GET":
-            verb = {kmock.action.WATCH: "watch", kmock.action.LIST: "list"}.get(request.action, "get")
+            verb = _GET_VERBS.get(request.action, "get")
         else:
             verb = {"POST": "create", "PATCH": "update", "PUT": "replace", "DELETE": "delete"}.get(
                 method, method.lower()
@@ -250,10 +253,6 @@ def conflict(call: Call) -> dict[str, Any]:
     )
 
 
-def gone(since: str | None, current: int) -> dict[str, Any]:
-    return {"type": "ERROR", "object": status(410, "Expired", f"too old resource version: {since} ({current})")}
-
-
 def _error_response(fault: Fault) -> aiohttp.web.Response:
     headers = {"Retry-After": str(fault.retry_after_seconds)} if fault.retry_after_seconds else {}
     if fault.code == 429:
@@ -377,7 +376,9 @@ class KubeFaults:
             return aiohttp.web.Response(status=504)  # nobody reads it: the connection is gone
         return None
 
-    async def watch(self, request: rendering.Request, events: Callable[[], AsyncIterator[Any]]) -> AsyncIterator[Any]:
+    async def watch(
+        self, request: rendering.Request, events: Callable[[], AsyncGenerator[WatchEvent, None]]
+    ) -> AsyncIterator[WatchEvent]:
         """Serve a watch stream (`events()`, whose first item sends the response headers) under the
         faults: cut it, answer 410 instead, or hold its events back while a hang lasts."""
         call = Call.of(request)

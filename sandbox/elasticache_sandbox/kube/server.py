@@ -37,9 +37,9 @@ import logging
 import re
 import secrets
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import aiohttp.web
 import attrs
@@ -59,7 +59,7 @@ from .objects import (
     merge_patch,
     name_problem,
 )
-from .watches import Changes
+from .watches import Changes, WatchEvent
 
 log = logging.getLogger(__name__)
 
@@ -127,9 +127,9 @@ class Admit:
     strict: bool = False  # fieldValidation=Strict: unknown fields are an error, not a warning
     warnings: list[str] = field(default_factory=list)
 
-    def respond(self, payload: dict[str, Any], status: int = 200) -> kmock.Response:
+    def respond(self, payload: dict[str, Any], status: int = 200) -> rendering.Response:
         headers = {"Warning": ", ".join(f'299 - "{w}"' for w in self.warnings)} if self.warnings else None
-        return kmock.Response(status=status, payload=copy.deepcopy(payload), headers=headers)
+        return rendering.Response(status=status, payload=copy.deepcopy(payload), headers=headers)
 
     @classmethod
     def of(cls, request: rendering.Request) -> Admit:
@@ -187,8 +187,9 @@ class KubernetesAPI(kmock.KubernetesEmulator):
             payload = await self._route(request)(request)
             return await rendering.Response(payload=payload)(request)
         except rendering.StreamingError as e:  # headers are out: end the stream with the error
-            raw_response = e.args[0]
-            await self._stream_error(e.__cause__ or e, raw_response)
+            raw_response: aiohttp.web.StreamResponse = e.args[0]
+            cause = e.__cause__  # kmock raises it from the Exception the stream raised
+            await self._stream_error(cause if isinstance(cause, Exception) else e, raw_response)
             await raw_response.write_eof()
             return raw_response
         except kmock_k8s.KubernetesError as e:
@@ -221,7 +222,7 @@ class KubernetesAPI(kmock.KubernetesEmulator):
             }
         )
 
-    def _route(self, request: rendering.Request) -> Callable[[rendering.Request], Awaitable[Any]]:
+    def _route(self, request: rendering.Request) -> Callable[[rendering.Request], Awaitable[rendering.Payload]]:
         path, method = request.url.path.rstrip("/") or "/", str(request.method.value).upper()
         if method == "GET":
             discovery = {
@@ -299,8 +300,8 @@ class KubernetesAPI(kmock.KubernetesEmulator):
         kind = self._info(resource).kind or ""
         return f"{kind}.{resource.group}" if resource.group else kind
 
-    async def _serve_version(self, request: rendering.Request) -> Any:
-        listing = await super()._serve_version(request)
+    async def _serve_version(self, request: rendering.Request) -> rendering.Payload:
+        listing = cast(dict[str, Any], await super()._serve_version(request))  # kmock's answer: an APIResourceList
         if listing.get("groupVersion", "").startswith("/"):  # the core group is just "v1"
             listing["groupVersion"] = listing["groupVersion"][1:]
         for entry in listing["resources"]:
@@ -315,16 +316,16 @@ class KubernetesAPI(kmock.KubernetesEmulator):
             result.setdefault(path, []).append((resource, self.resources[resource]))
         return result
 
-    async def _serve_openapi_root(self, request: rendering.Request) -> Any:
+    async def _serve_openapi_root(self, request: rendering.Request) -> rendering.Payload:
         return printing.openapi_root(self._group_versions())
 
-    async def _serve_openapi_group_version(self, request: rendering.Request) -> Any:
+    async def _serve_openapi_group_version(self, request: rendering.Request) -> rendering.Payload:
         gv = request.url.path.removeprefix("/openapi/v3/").strip("/")
         kinds = self._group_versions().get(gv)
         if kinds is None:
             raise _error(404, "NotFound", f"no OpenAPI document for {gv}")
         return printing.openapi_group_version(
-            gv, [(r.group or "", r.version or "", r.plural or "", i.kind or "", i.namespaced) for r, i in kinds]
+            gv, [(r.group or "", r.version or "", r.plural or "", i.kind or "", bool(i.namespaced)) for r, i in kinds]
         )
 
     # --- admission ----------------------------------------------------------------------------
@@ -746,14 +747,14 @@ class KubernetesAPI(kmock.KubernetesEmulator):
                 " modified; please apply your changes to the latest version and try again",
             )
 
-    async def _serve_create(self, request: rendering.Request) -> Any:
+    async def _serve_create(self, request: rendering.Request) -> rendering.Payload:
         resource, namespace, _ = self._target(request)
         if not isinstance(request.data, dict):
             raise _error(400, "BadRequest", "the request body must be a JSON object")
         how = Admit.of(request)
         return how.respond(self._insert(resource, namespace, request.data, how), status=201)
 
-    async def _serve_fetch(self, request: rendering.Request) -> Any:
+    async def _serve_fetch(self, request: rendering.Request) -> rendering.Payload:
         resource, namespace, name = self._target(request)
         _, obj = self._existing(resource, namespace, name)
         if _wants_table(request):
@@ -765,7 +766,7 @@ class KubernetesAPI(kmock.KubernetesEmulator):
         columns = self._printer_columns.get(key) or printing.BUILTIN_COLUMNS.get(key) or [printing.AGE]
         return printing.table(columns, objs, self._changes.rv)
 
-    async def _serve_list(self, request: rendering.Request) -> Any:
+    async def _serve_list(self, request: rendering.Request) -> rendering.Payload:
         resource, namespace, _ = self._target(request)
         info = self._info(resource)
         items = [
@@ -792,7 +793,7 @@ class KubernetesAPI(kmock.KubernetesEmulator):
         }
 
     def _matches(
-        self, params: Any, resource: kmock.resource, namespace: str | None, key: Key, obj: dict[str, Any]
+        self, params: Mapping[str, str], resource: kmock.resource, namespace: str | None, key: Key, obj: dict[str, Any]
     ) -> bool:
         if key[:2] != (resource.group or "", resource.plural or ""):
             return False
@@ -805,14 +806,15 @@ class KubernetesAPI(kmock.KubernetesEmulator):
             return False
         return True
 
-    async def _serve_watch(self, request: rendering.Request) -> Any:
+    # kmock's is an async generator of the events; this one answers a Response around them, for its header.
+    async def _serve_watch(self, request: rendering.Request) -> rendering.Response:  # type: ignore[override]
         # client-go refuses watch streams that are not served as JSON.
         events = self._faults.watch(request, lambda: self._watch_events(request))
         if _wants_metadata(request):
             events = _metadata_events(events)
-        return kmock.Response(headers={"Content-Type": "application/json"}, payload=events)
+        return rendering.Response(headers={"Content-Type": "application/json"}, payload=events)
 
-    async def _watch_events(self, request: rendering.Request) -> Any:
+    async def _watch_events(self, request: rendering.Request) -> AsyncGenerator[WatchEvent, None]:
         resource, namespace, name = self._target(request)
         params = dict(request.params)
         if name is not None:
@@ -850,7 +852,7 @@ class KubernetesAPI(kmock.KubernetesEmulator):
         async for event in self._changes.stream(position, wanted, timeout):
             yield event
 
-    async def _serve_update(self, request: rendering.Request) -> Any:
+    async def _serve_update(self, request: rendering.Request) -> rendering.Payload:
         resource, namespace, name = self._target(request)
         content_type = request.headers.get("Content-Type", "").split(";")[0].strip()
         key, current = self._existing(resource, namespace, name)
@@ -874,7 +876,7 @@ class KubernetesAPI(kmock.KubernetesEmulator):
         how = Admit.of(request)
         return how.respond(self._write(resource, key, patched, request.subresource, how))
 
-    async def _serve_replace(self, request: rendering.Request) -> Any:
+    async def _serve_replace(self, request: rendering.Request) -> rendering.Payload:
         resource, namespace, name = self._target(request)
         if not isinstance(request.data, dict):
             raise _error(400, "BadRequest", "the request body must be a JSON object")
@@ -883,7 +885,7 @@ class KubernetesAPI(kmock.KubernetesEmulator):
         how = Admit.of(request)
         return how.respond(self._write(resource, key, request.data, request.subresource, how))
 
-    async def _serve_delete(self, request: rendering.Request) -> Any:
+    async def _serve_delete(self, request: rendering.Request) -> rendering.Payload:
         resource, namespace, name = self._target(request)
         options = request.data if isinstance(request.data, dict) else {}
         policy = options.get("propagationPolicy") or request.params.get("propagationPolicy") or "Background"
@@ -907,7 +909,7 @@ def _metadata_only(obj: dict[str, Any]) -> dict[str, Any]:
     return {"apiVersion": "meta.k8s.io/v1", "kind": "PartialObjectMetadata", "metadata": obj.get("metadata", {})}
 
 
-async def _metadata_events(events: AsyncIterator[Any]) -> AsyncIterator[Any]:
+async def _metadata_events(events: AsyncIterator[WatchEvent]) -> AsyncIterator[WatchEvent]:
     async for event in events:
         if isinstance(event, dict) and event.get("type") in ("ADDED", "MODIFIED", "DELETED"):
             event = {**event, "object": _metadata_only(event["object"])}

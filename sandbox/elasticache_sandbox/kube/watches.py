@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import collections
 import copy
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from typing import Any
 
 Matcher = Callable[[str, str, dict[str, Any]], bool]  # (group, plural, object) → does the watch want it
+WatchEvent = bytes | dict[str, Any]  # what a watch stream yields: an event, or b"" to send the headers first
 
 
 class Changes:
@@ -47,7 +48,7 @@ class Changes:
         newer.reverse()
         return newer
 
-    async def stream(self, position: int, matches: Matcher, timeout: float) -> AsyncIterator[dict[str, Any]]:
+    async def stream(self, position: int, matches: Matcher, timeout: float) -> AsyncGenerator[dict[str, Any], None]:
         """Events after `position` that `matches` wants, until `timeout` seconds have passed."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
@@ -70,15 +71,21 @@ class Changes:
         """The 410 Gone event a watch resuming from `position` gets, if that is too old."""
         if position >= self.oldest:
             return None
-        return {
-            "type": "ERROR",
-            "object": {
-                "kind": "Status",
-                "apiVersion": "v1",
-                "metadata": {},
-                "status": "Failure",
-                "code": 410,
-                "reason": "Expired",
-                "message": f"too old resource version: {position} ({self.oldest})",
-            },
-        }
+        return gone(position, self.oldest)
+
+
+def gone(since: int | str | None, current: int) -> dict[str, Any]:
+    """The event kube-apiserver ends a watch with when it resumes from a resourceVersion older than
+    its watch cache keeps: an ERROR holding the 410 `Expired` Status."""
+    return {
+        "type": "ERROR",
+        "object": {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "code": 410,
+            "reason": "Expired",
+            "message": f"too old resource version: {since} ({current})",
+        },
+    }
