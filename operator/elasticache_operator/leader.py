@@ -1,5 +1,15 @@
 """Leader election on a coordination.k8s.io/v1 Lease: of several replicas, only the leader runs kopf.
 
+Ours, not the official client's `kubernetes.leaderelection` (37.0.1), because there a leader is told to
+stop only when a renewal call returns: its LeaseLock calls the API with no request timeout, and
+`renew_loop` checks its deadline (on the wall clock, from the start of a round, not from the last
+accepted renewal) only between calls, so a renewal that hangs never calls `onstopped_leading` while a
+standby takes the Lease a lease duration later. Here every call is bounded by the time left to the
+deadline and a watchdog thread stops the leader at that deadline, counted on the monotonic clock from
+the sending of the last accepted renewal (tests/unit/test_leader.py,
+`test_a_hung_renewal_stops_our_leader_but_not_the_librarys`); the library also cannot stop `acquire()`,
+never releases the Lease on shutdown, and its LeaseLock only uses the default global client.
+
 Three parts, from pure to I/O:
 
 - `Elector` decides, given the Lease as read, this replica's identity and the time, what to do:

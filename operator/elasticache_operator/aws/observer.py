@@ -77,6 +77,7 @@ class Observer:
     _members: dict[str, Member] = field(default_factory=dict)  # cache cluster id → what only nodes report
     _network: tuple[str, tuple[str, ...]] | None = None  # VPC id and its CIDR blocks
     _security_groups: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # RedisCluster uid → groups
+    _security_groups_read: dict[str, float] = field(default_factory=dict)  # uid → when read on its own (monotonic)
     _events_from: datetime.datetime | None = None
     _events_seen: dict[tuple[str, str, str], datetime.datetime] = field(default_factory=dict)
     _last_resync: float | None = None
@@ -183,20 +184,26 @@ class Observer:
         with self._lock:
             return list(self._security_groups.get(uid, []))
 
-    def refresh_security_groups(self, uid: str | None = None) -> None:
+    def refresh_security_groups(self, uid: str | None = None) -> list[dict[str, Any]]:
         """List the operator's security groups again: all of them (a few calls at a resync), or, after the
-        operator changed some of one RedisCluster's, only that one's (one call)."""
+        operator changed some of one RedisCluster's, only that one's (one call), which are returned as
+        listed. A full listing that began before one RedisCluster's was read again does not overwrite it."""
         assert self.ec2 is not None
+        started = self.clock()
         owned: dict[str, list[dict[str, Any]]] = {} if uid is None else {uid: []}
         for group in self.ec2.owned_security_groups(self.cluster_name, uid):
             owner = next((t["Value"] for t in group.get("Tags") or [] if t["Key"] == TAG_UID), None)
             if owner:
                 owned.setdefault(owner, []).append(group)
         with self._lock:
-            if uid is None:
-                self._security_groups = owned
-            else:
-                self._security_groups.update(owned)
+            if uid is not None:
+                self._security_groups[uid] = owned[uid]
+                self._security_groups_read[uid] = self.clock()
+                return list(owned[uid])
+            newer = {k: v for k, v in self._security_groups.items() if self._security_groups_read.get(k, 0) > started}
+            self._security_groups = {**owned, **newer}
+            self._security_groups_read = {k: at for k, at in self._security_groups_read.items() if at > started}
+        return []
 
     # --- keeping the snapshot -----------------------------------------------------------------------
 

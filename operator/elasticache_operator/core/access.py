@@ -12,6 +12,9 @@ replication group (ModifyReplicationGroup SecurityGroupIds), and deletes the old
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+from .effects import Effect
 
 CONNECT_LABEL = "redis.elasticache-operator.io/connect-to"
 ROLE_TAG = "elasticache-operator.io/security-group-role"  # cluster or clients
@@ -125,3 +128,52 @@ def security_group_policy(name: str, cluster: str, group_ids: tuple[str, ...]) -
             "securityGroups": {"groupIds": list(group_ids)},
         },
     }
+
+
+@dataclass(frozen=True)
+class CreateSecurityGroup(Effect):
+    name: str
+    description: str
+    vpc: str
+    tags: dict[str, str]
+
+
+@dataclass(frozen=True)
+class AuthorizeIngress(Effect):
+    security_group_id: str
+    rule: Rule
+
+
+@dataclass(frozen=True)
+class RevokeIngress(Effect):
+    security_group_id: str
+    rule: Rule
+
+
+@dataclass(frozen=True)
+class DeleteSecurityGroup(Effect):
+    security_group_id: str
+    said: bool = False  # post a `Deleted` Event (when the RedisCluster itself goes)
+
+
+def role_of(group: dict[str, Any]) -> str:
+    """A security group's role tag, as DescribeSecurityGroups lists it (cluster or clients)."""
+    return next((t["Value"] for t in group.get("Tags") or [] if t["Key"] == ROLE_TAG), "")
+
+
+def change_effects(changes: AccessChanges, vpc: str, ownership: dict[str, str]) -> list[Effect]:
+    """The EC2 calls that make the observed groups what the mode wants, in an order EC2 accepts."""
+    effects: list[Effect] = [
+        CreateSecurityGroup(g.name, g.description, vpc, {**ownership, ROLE_TAG: g.role}) for g in changes.create
+    ]
+    effects += [AuthorizeIngress(group_id, rule) for group_id, rule in changes.authorize]
+    effects += [RevokeIngress(group_id, rule) for group_id, rule in changes.revoke]
+    effects += [DeleteSecurityGroup(group_id) for group_id in changes.delete]
+    return effects
+
+
+def removal_effects(owned: list[tuple[str, str]]) -> list[Effect]:
+    """Deleting a RedisCluster's groups, given as (id, role): the cluster's first, as they admit the
+    clients' group, which can go only after them."""
+    ordered = sorted(owned, key=lambda group: group[1] == "clients")
+    return [DeleteSecurityGroup(group_id, said=True) for group_id, _ in ordered]

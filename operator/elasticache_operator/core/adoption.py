@@ -9,10 +9,14 @@ changes, tags or deletes anything; switching it to Manage adopts.
 from __future__ import annotations
 
 from . import conditions as c
+from .connection import ConnectionSecret, connection_data
+from .decide import status_fields
 from .desired import DesiredGroup
+from .effects import ChangeTags, Decided, Event, Post, WriteConnectionSecret
 from .naming import TAG_NAME, TAG_NAMESPACE, TAG_UID
 from .observed import ObservedGroup
 from .plan import plan_changes
+from .visit import user_tags
 
 
 def owner_elsewhere(observed: ObservedGroup, uid: str) -> str | None:
@@ -72,3 +76,43 @@ def observing(desired: DesiredGroup, observed: ObservedGroup | None, group_id: s
             note += "; it differs from the spec: " + "; ".join(differences)
         return c.Verdict("True", c.OBSERVING, note)
     return c.Verdict(base.ready, base.reason, f"{note}; {base.message}", progressing=base.progressing)
+
+
+def decide_adoption(desired: DesiredGroup, observed: ObservedGroup | None, uid: str, secret_name: str) -> Decided:
+    """Tag the group as this RedisCluster's, if its fixed shape matches and nobody else owns it."""
+    group_id = desired.group_id
+    unlinked = {"connectionSecretName": secret_name}  # no replicationGroupId until the group is this one's
+    if observed is None:
+        return Decided(missing(group_id), status=unlinked, retry=True)
+    if owner := owner_elsewhere(observed, uid):
+        message = f"Replication group {group_id} belongs to RedisCluster {owner}; it is not adopted"
+        return Decided(c.Verdict("False", c.NOT_OWNED, message, terminal=True), status=unlinked)
+    if problems := adoption_problems(desired, observed):
+        return Decided(refused(group_id, problems), status=unlinked)
+    adopted = c.Verdict(
+        "False", c.MODIFYING, f"Adopted replication group {group_id}; bringing it in line with the spec", True
+    )
+    effects = (
+        ChangeTags(group_id, observed.arn, desired.tags, (), {**observed.tags, **desired.tags}),
+        Post(Event("Normal", "Adopted", f"Replication group {group_id} is now managed by this RedisCluster")),
+    )
+    fields = {**status_fields(group_id, observed, secret_name), "tagKeys": sorted(user_tags(desired))}
+    return Decided(adopted, effects, fields, requeue_after=0.1)
+
+
+def decide_observing(
+    desired: DesiredGroup,
+    observed: ObservedGroup | None,
+    password: str | None,
+    connection: ConnectionSecret | None,
+    secret_name: str,
+) -> Decided:
+    """Ready follows the group; the connection Secret is written only when a password is given."""
+    verdict = observing(desired, observed, desired.group_id)
+    if observed is None:
+        return Decided(verdict, status={"connectionSecretName": secret_name}, retry=True)
+    effects = []
+    if password is not None and connection is not None and observed.endpoints is not None and verdict.ready == "True":
+        data = connection_data(observed.endpoints, observed.sharded, password)
+        effects.append(WriteConnectionSecret(secret_name, data, connection))
+    return Decided(verdict, tuple(effects), status_fields(desired.group_id, observed, secret_name))

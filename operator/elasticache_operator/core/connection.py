@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import quote
 
 from .observed import Endpoints
@@ -24,3 +25,18 @@ def connection_data(endpoints: Endpoints, sharded: bool, password: str) -> dict[
         "tls": "true",
         "url": connection_url(endpoints.host, endpoints.port, password),
     }
+
+
+@dataclass(frozen=True)
+class ConnectionSecret:
+    """The connection Secret as read: one read serves the password check and the write."""
+
+    exists: bool
+    owned: bool  # carries an ownerReference to this RedisCluster
+    data: dict[str, str]  # decoded
+    resource_version: str | None
+
+    @property
+    def applied_password(self) -> str | None:
+        """The password the group was given, as recorded when the Secret was written."""
+        return self.data.get("password") if self.owned else None

@@ -3,6 +3,7 @@ and what to tell the user. The shell in `reconcile.py` carries the decision out.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +25,7 @@ class Applying:
     action: str
 
     @classmethod
-    def from_status(cls, status: dict[str, Any]) -> Applying | None:
+    def from_status(cls, status: Mapping[str, Any]) -> Applying | None:
         raw = status.get("applying")
         if not isinstance(raw, dict):
             return None
@@ -105,7 +106,7 @@ def decide(
     return Decision(verdict, plan=plan, step=step, applying=now_applying, write_secret=True)
 
 
-def claimed_elsewhere(status: dict[str, Any], instance: str) -> c.Verdict | None:
+def claimed_elsewhere(status: Mapping[str, Any], instance: str) -> c.Verdict | None:
     """Another operator installation manages this object (its label was changed afterwards): its
     group may live in another AWS account, where this installation would wrongly find it gone."""
     recorded = status.get("operatorInstance") or ""
@@ -131,7 +132,7 @@ def aws_error(operation: str, code: str, message: str, terminal: bool) -> c.Verd
     )
 
 
-def holding_after_failure(status: dict[str, Any], generation: int | None) -> bool:
+def holding_after_failure(status: Mapping[str, Any], generation: int | None) -> bool:
     """After a terminal AWS error, make no new AWS calls for the same generation of the spec."""
     ready = next((x for x in status.get("conditions") or [] if x.get("type") == c.STALLED), None)
     return bool(

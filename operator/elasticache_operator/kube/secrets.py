@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
 from typing import Any
 
 from kubernetes.client import CoreV1Api, V1ObjectMeta, V1OwnerReference, V1Secret
 from kubernetes.client.exceptions import ApiException
 
+from ..core.connection import ConnectionSecret
 from ..core.password import Call, Pending
 from . import TIMEOUT
 
@@ -155,16 +155,3 @@ def _owned(name: str, namespace: str, owner: dict[str, Any], annotations: dict[s
     return V1ObjectMeta(
         name=name, namespace=namespace, labels=MANAGED_BY, annotations=annotations, owner_references=[owner_ref]
     )
-
-
-@dataclass(frozen=True)
-class ConnectionSecret:
-    exists: bool
-    owned: bool  # carries an ownerReference to this RedisCluster
-    data: dict[str, str]  # decoded
-    resource_version: str | None
-
-    @property
-    def applied_password(self) -> str | None:
-        """The password the group was given, as recorded when the Secret was written."""
-        return self.data.get("password") if self.owned else None

@@ -1,0 +1,191 @@
+"""One visit of a managed RedisCluster, decided without I/O: from everything the shell read (a
+`Situation`), the verdict, the status, and the effects to carry out in order (core/effects.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from . import naming
+from .conditions import NOT_OWNED, Verdict
+from .connection import ConnectionSecret, connection_data
+from .decide import Applying, Decision, decide, status_fields
+from .desired import DesiredGroup, Identity, Placement, create_request
+from .effects import (
+    ApplyStep,
+    ChangeTags,
+    CheckOwnership,
+    CreateGroup,
+    Decided,
+    DeletePending,
+    Effect,
+    EnsureLogGroup,
+    Event,
+    Post,
+    Record,
+    WriteConnectionSecret,
+    WritePending,
+)
+from .observed import ObservedGroup
+from .password import PasswordAction, Pending, password_action
+from .spec import OWNERSHIP_TAG_PREFIX
+
+
+@dataclass(frozen=True)
+class Situation:
+    """What one visit decides on, read once: the spec (as the desired group), the password, the
+    observed group, the connection and pending Secrets, and the status the operator last wrote."""
+
+    identity: Identity
+    generation: int | None
+    status: Mapping[str, Any]
+    desired: DesiredGroup
+    password: str = dataclasses.field(repr=False)
+    observed: ObservedGroup | None
+    secret_name: str
+    placement: Placement
+    now: datetime.datetime
+    password_grace: datetime.timedelta
+    poll_seconds: float
+    connection: ConnectionSecret | None = None  # read once the group exists
+    pending: Pending | None = dataclasses.field(default=None, repr=False)
+
+    @property
+    def pending_name(self) -> str:
+        return naming.pending_secret_name(self.secret_name)
+
+    def password_action(self) -> PasswordAction:
+        if self.observed is None or self.connection is None:
+            return PasswordAction("none")
+        published = self.connection.applied_password if self.connection.exists else None
+        return password_action(
+            self.password,
+            published,
+            self.pending,
+            self.observed.auth_token_modified,
+            self.observed.status == "available",
+            self.now,
+            self.password_grace,
+        )
+
+
+def decide_visit(s: Situation) -> Decided:
+    action = s.password_action()
+    decision = decide(
+        s.desired,
+        s.observed,
+        s.identity.uid,
+        password=action,
+        applying=Applying.from_status(s.status),
+        generation=s.generation,
+        log_retention_applied=s.status.get("slowLogRetentionDays"),
+        tag_keys_applied=frozenset(s.status.get("tagKeys") or ()),
+    )
+    status = status_fields(s.desired.group_id, s.observed, s.secret_name)
+    if s.pending is not None:  # remembered in status, so it is read until settled, even after a crash
+        status["passwordPending"] = True
+    effects = _create(s) if decision.create else _changes(s, decision)
+    if s.observed is not None:
+        effects += _recorded(s, decision)
+    effects += _connection(s, decision, action)
+    requeue = None
+    if action.until is not None:  # the password's grace period: back when it ends, and meanwhile now and then
+        requeue = min(max((action.until - s.now).total_seconds(), 1.0), s.poll_seconds * 4)
+    return Decided(decision.verdict, tuple(effects), status, requeue)
+
+
+def _create(s: Situation) -> list[Effect]:
+    """The log group, the token written down (the connection Secret must get the one AWS was created
+    with), then the group."""
+    desired = s.desired
+    effects: list[Effect] = []
+    if desired.slow_log:
+        days = desired.slow_log.retention_days
+        effects.append(EnsureLogGroup(desired.slow_log, desired.tags, status={"slowLogRetentionDays": days}))
+    effects.append(WritePending(s.pending_name, Pending(s.password, "CREATE", ""), status={"passwordPending": True}))
+    description = f"RedisCluster {s.identity.namespace}/{s.identity.name} (elasticache-operator)"
+    placement = dataclasses.replace(
+        s.placement, security_group_ids=desired.security_group_ids or s.placement.security_group_ids
+    )
+    request = create_request(desired, s.password, placement, description)
+    effects.append(CreateGroup(desired.group_id, request, desired.tags))
+    return effects
+
+
+def _changes(s: Situation, decision: Decision) -> list[Effect]:
+    plan, observed = decision.plan, s.observed
+    if plan is None or observed is None:
+        return []
+    effects: list[Effect] = []
+    if decision.step or plan.add_tags or plan.remove_tags:
+        effects.append(CheckOwnership(observed.group_id, observed.arn, disowned(observed.group_id)))
+    if plan.log_group:
+        days = plan.log_group.retention_days
+        effects.append(EnsureLogGroup(plan.log_group, s.desired.tags, status={"slowLogRetentionDays": days}))
+    if (step := decision.step) is not None:
+        if step.pending is not None:
+            effects.append(WritePending(s.pending_name, step.pending, status={"passwordPending": True}))
+        effects.append(ApplyStep(observed.group_id, step))
+        assert decision.applying is not None
+        effects.append(Post(Event("Normal", "ApplyingChange", decision.applying.message)))
+    if plan.add_tags or plan.remove_tags:
+        kept = {k: v for k, v in observed.tags.items() if k not in plan.remove_tags}
+        result = {**kept, **plan.add_tags}
+        effects.append(ChangeTags(observed.group_id, observed.arn, plan.add_tags, plan.remove_tags, result))
+    return effects
+
+
+def _recorded(s: Situation, decision: Decision) -> list[Effect]:
+    fields: dict[str, Any] = {"applying": decision.applying.as_status() if decision.applying else None}
+    if decision.plan is not None:
+        fields["tagKeys"] = sorted(user_tags(s.desired))
+    return [Record(status=fields)]
+
+
+def _connection(s: Situation, decision: Decision, action: PasswordAction) -> list[Effect]:
+    """The connection Secret once the group has endpoints, always with a password AWS accepts; then
+    the password journal moves on (published, or settled)."""
+    observed, connection = s.observed, s.connection
+    if observed is None or connection is None or observed.endpoints is None:
+        return []
+    effects: list[Effect] = []
+    if decision.write_secret:
+        data = connection_data(observed.endpoints, observed.sharded, password_to_publish(s, action, connection))
+        said = "with the new password" if action.kind == "publish" else "with host, port and password"
+        effects.append(WriteConnectionSecret(s.secret_name, data, connection, said))
+        if action.kind == "publish" and s.pending is not None:
+            published = dataclasses.replace(s.pending, published_at=s.now.isoformat())
+            effects.append(WritePending(s.pending_name, published))
+    if action.kind == "finish":
+        effects.append(DeletePending(s.pending_name, status={"passwordPending": None}))
+        if s.pending is not None and s.pending.call == "SET":
+            effects.append(Post(Event("Normal", "PasswordRotated", "The previous password no longer works")))
+    return effects
+
+
+def password_to_publish(s: Situation, action: PasswordAction, connection: ConnectionSecret) -> str:
+    """The password the connection Secret holds after this visit: always one AWS accepts."""
+    if action.kind == "publish" and action.token is not None:
+        return action.token
+    if connection.applied_password is not None:
+        return connection.applied_password
+    if s.pending is not None:
+        return s.pending.token  # the token the group was created with
+    return s.password  # a group created before the pending Secret existed
+
+
+def user_tags(desired: DesiredGroup) -> dict[str, str]:
+    return {k: v for k, v in desired.tags.items() if not k.startswith(OWNERSHIP_TAG_PREFIX)}
+
+
+def disowned(group_id: str) -> Verdict:
+    return Verdict(
+        "False",
+        NOT_OWNED,
+        f"Replication group {group_id} no longer carries this RedisCluster's ownership tags; the operator leaves it"
+        " alone. Put the tags back to manage it again",
+        terminal=True,
+    )

@@ -1,0 +1,79 @@
+"""Deleting a RedisCluster (kopf's on.delete): read the group, and once it is gone the security groups
+EC2 lists for it now; core/deletion.py decides by the deletionPolicy; the effects carry it out. The
+finalizer goes only when the decision says AWS has confirmed everything is gone (or is to be kept)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import metrics
+from ..aws.errors import AWSCallError
+from ..core import access
+from ..core.decide import claimed_elsewhere
+from ..core.deletion import decide_deletion, policy_of
+from ..core.effects import Event
+from ..core.observed import ObservedGroup
+from . import Deps, Outcome, Visit, forget, locked, stamp
+from .cluster import Target
+from .effects import carry_out, failed
+
+
+def finalize(body: dict[str, Any], deps: Deps) -> Outcome:
+    """Carry out the deletion policy; `done` only once AWS confirms (or the policy keeps the group)."""
+    visit = Visit(body, deps)
+    uid = visit.identity.uid
+    with locked(uid):
+        outcome = _finalize(visit)
+    if outcome.done:
+        forget(uid)
+        metrics.record_phase(uid, None)
+    return outcome
+
+
+def _finalize(visit: Visit) -> Outcome:
+    group_id = Target.of(visit).group_id
+    if visit.spec.get("managementPolicy") == "ObserveOnly":
+        return Outcome(events=[Event("Normal", "Released", f"Replication group {group_id} was only observed; kept")])
+    if elsewhere := claimed_elsewhere(visit.status, visit.deps.settings.instance):
+        # Never "gone" to the wrong installation: the finalizer stays until the right one deletes it.
+        return _unfinished(visit.conclude(elsewhere, {}, visit.deps.settings.retry_seconds))
+    policy = policy_of(visit.spec)
+    try:
+        observed = _observed(visit, group_id)
+        security_groups = _security_groups(visit) if observed is None and policy != "Retain" else []
+    except AWSCallError as e:
+        return _unfinished(failed(visit, e, {}))
+    deletion_stamp = visit.meta.get("deletionTimestamp") or stamp(visit.deps.now())
+    secret_name = visit.status.get("connectionSecretName", "")
+    decided = decide_deletion(
+        policy, observed, group_id, visit.identity.uid, deletion_stamp, secret_name, security_groups
+    )
+    carried = carry_out(decided.effects, visit)
+    if carried.failure is not None:
+        return _unfinished(failed(visit, carried.failure, {}))
+    if carried.stopped is not None:  # the ownership tags went meanwhile: the group is not ours to delete
+        return Outcome(events=[Event("Warning", carried.stopped.reason, f"{carried.stopped.message}; left in AWS")])
+    if decided.done:
+        return Outcome(events=carried.events)
+    fields = {**decided.status, **carried.status}
+    return _unfinished(visit.conclude(decided.verdict, fields, visit.deps.settings.poll_seconds, carried.events))
+
+
+def _observed(visit: Visit, group_id: str) -> ObservedGroup | None:
+    observed = visit.deps.observer.observe(group_id)
+    if observed is None or observed.status in ("available", "create-failed"):
+        observed = visit.deps.observer.describe(group_id)  # gone, or about to be deleted: AWS says so, now
+    return observed
+
+
+def _security_groups(visit: Visit) -> list[tuple[str, str]]:
+    """The security groups EC2 lists for this RedisCluster now (not the observer's copy): (id, role)."""
+    if visit.deps.ec2 is None:
+        return []
+    listed = visit.deps.observer.refresh_security_groups(visit.identity.uid)
+    return [(group["GroupId"], access.role_of(group)) for group in listed]
+
+
+def _unfinished(outcome: Outcome) -> Outcome:
+    outcome.done = False
+    return outcome
