@@ -32,13 +32,3 @@ def cluster(stack) -> stacks.Cluster:
 @pytest.fixture
 def namespace(cluster) -> str:
     return cluster.namespace()
-
-
-@pytest.fixture(scope="session")
-def garbage_collection(stack) -> None:
-    """For tests of what Kubernetes' garbage collector does with what the operator owns."""
-    if not stack.cluster.garbage_collected():
-        pytest.skip(
-            "this Kubernetes API has no garbage collector (a bare kube-apiserver without"
-            " kube-controller-manager); kind and k3d clusters have one"
-        )

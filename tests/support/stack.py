@@ -10,6 +10,7 @@ runs, and then checks that its ElastiCache holds no replication group any more.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import json
 import os
@@ -34,6 +35,22 @@ GROUP, VERSION, PLURAL = "redis.elasticache-operator.io", "v1alpha1", "redisclus
 INSTANCE_LABEL = "elasticache-operator.io/instance"
 SKIP_ADMISSION = "X-Sandbox-Skip-Admission"  # the stand-in's switch (sandbox/kube/server.py)
 TOKEN = "integration-test-token-2026"  # a valid AuthToken: 16–128 characters, allowed specials only
+
+# kube-controller-manager's controllers that tests rely on (named as its --controllers flag names them).
+# A bare kube-apiserver runs neither; kind, k3d and every real cluster run both; the stand-in does their
+# part itself (sandbox/elasticache_sandbox/kube/server.py).
+GARBAGE_COLLECTOR = "garbage-collector-controller"
+NAMESPACE_CONTROLLER = "namespace-controller"
+NOT_RUNNING = {
+    GARBAGE_COLLECTOR: (
+        "this API server runs no garbage collector (kube-controller-manager); dependents of a deleted owner"
+        " are never deleted"
+    ),
+    NAMESPACE_CONTROLLER: (
+        "this API server runs no namespace controller (kube-controller-manager); a deleted namespace never goes away"
+    ),
+}
+_controllers_by_api: dict[str, dict[str, str]] = {}  # API server URL -> {controller: "" if it runs, else why not}
 
 
 def eventually(check, timeout=30.0, interval=0.2, message="condition"):
@@ -275,6 +292,67 @@ class Cluster:
             return True
         except AssertionError:
             return False
+
+    def namespaces_deleted(self, timeout: float = 60) -> str:
+        """Why a deleted namespace does not go away here ("" if it does). The API server only marks it
+        Terminating, with the `kubernetes` finalizer in spec.finalizers; kube-controller-manager's
+        namespace controller empties it and removes the finalizer (the stand-in does both itself, at
+        once for an empty one). Probed with an empty namespace, read until it answers 404."""
+        name = f"probe-{uuid.uuid4().hex[:8]}"
+        self.core.create_namespace({"metadata": {"name": name}})
+        self.core.delete_namespace(name)
+
+        def gone() -> bool:
+            try:
+                self.core.read_namespace(name)
+            except ApiException as e:
+                if e.status == 404:
+                    return True
+                raise
+            return False
+
+        try:
+            eventually(gone, timeout, interval=0.5, message=f"namespace {name} gone")
+            return ""
+        except AssertionError:
+            pass
+        # The namespace controller reports on a namespace it could not finish (say, an aggregated API
+        # that does not answer discovery): then it runs, but deleted namespaces still stay.
+        conditions = self.core.read_namespace(name).status.conditions or []
+        if not conditions:
+            return NOT_RUNNING[NAMESPACE_CONTROLLER]
+        failing = "; ".join(f"{c.type}: {c.message}" for c in conditions if c.status == "True")
+        return (
+            f"this API server's namespace controller did not finish deleting an empty namespace in {timeout:g}s"
+            f" ({failing or 'no condition says why'}); a deleted namespace does not go away"
+        )
+
+    def _controllers(self) -> dict[str, str]:
+        """Each controller probed, once per API server in this test process (the probes run side by
+        side, so a bare kube-apiserver costs the longer wait once): "" if it runs, else why not."""
+        api = self.core.api_client.configuration.host
+        if api not in _controllers_by_api:
+            with concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="controller-probe") as probes:
+                collected = probes.submit(self.garbage_collected)
+                deleted = probes.submit(self.namespaces_deleted)
+                _controllers_by_api[api] = {
+                    GARBAGE_COLLECTOR: "" if collected.result() else NOT_RUNNING[GARBAGE_COLLECTOR],
+                    NAMESPACE_CONTROLLER: deleted.result(),
+                }
+        return _controllers_by_api[api]
+
+    def controllers(self) -> frozenset[str]:
+        """Which of kube-controller-manager's controllers that tests rely on run behind this API
+        (GARBAGE_COLLECTOR, NAMESPACE_CONTROLLER)."""
+        return frozenset(name for name, why_not in self._controllers().items() if not why_not)
+
+    def require_controller(self, controller: str) -> None:
+        """Skip the calling test, saying why, unless `controller` runs behind this API. Call it before
+        the test makes anything, so that a skipped test leaves nothing for the stack's teardown. The
+        stand-in does the controllers' part itself: there a missing one fails, never skips quietly."""
+        if why_not := self._controllers()[controller]:
+            assert not stand_in(), f"the Kubernetes stand-in should do the {controller}'s part: {why_not}"
+            pytest.skip(why_not)
 
 
 class AWS(ElastiCacheSandbox):

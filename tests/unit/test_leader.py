@@ -1,12 +1,18 @@
 """Leader election's decisions (leader.py), with a fake clock and an in-memory Lease that keeps the API
 server's one promise that matters here: a write carrying a stale resourceVersion is refused."""
 
+import contextlib
 import copy
 import datetime
+import json
 import random
 import threading
+import time
 
 import pytest
+from kubernetes.client.exceptions import ApiException
+from kubernetes.leaderelection import electionconfig
+from kubernetes.leaderelection import leaderelection as library
 
 from elasticache_operator.leader import Act, Election, Elector, LeaseConflict, Record
 
@@ -332,3 +338,186 @@ def merge(intervals):
         else:
             merged.append([start, end])
     return merged
+
+
+# --- a renewal that hangs: ours against the official client's kubernetes.leaderelection -------------
+
+
+class HangingLeases(Leases):
+    """Leases whose replace, once `hang` is set, blocks as a request whose connection went silent,
+    until `unblock` (then fails as a request that timed out)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hang = False
+        self.hung = threading.Event()
+        self.unblock = threading.Event()
+        self.timeouts: list[float] = []
+
+    def replace(self, lease, record, timeout):
+        if not self.hang:
+            return super().replace(lease, record, timeout)
+        self.timeouts.append(timeout)
+        self.hung.set()
+        self.unblock.wait()
+        raise TimeoutError("the request timed out")
+
+
+class Closed(Exception):
+    """Ends a library candidate's thread: neither its acquire() nor its renew_loop() can be stopped."""
+
+
+class LibraryLock:
+    """What the library's LeaseLock is to it (get, create, update), over one record shared by the
+    candidates: get answers 404 as LeaseLock does while there is none, and an update is refused if the
+    record changed since this lock last read it (LeaseLock's replace carries the resourceVersion it
+    read). With `hang`, every update after this candidate took the lock blocks, as a renewal whose
+    connection went silent, until the test ends."""
+
+    name, namespace = "l", "ns"
+
+    def __init__(self, shared: dict, identity: str, clock, hang: bool = False) -> None:
+        self.shared, self.identity, self.clock, self.hang = shared, identity, clock, hang
+        self.leading = False
+        self.hung_at: float | None = None  # the library's time when an update started to hang
+        self.hung = threading.Event()
+        self.closed = threading.Event()
+        self.read_version = -1
+
+    def get(self, name, namespace):
+        self._open()
+        with self.shared["lock"]:
+            if self.shared["record"] is None:
+                missing = ApiException(status=404, reason="Not Found")
+                missing.body = json.dumps({"kind": "Status", "code": 404})
+                return False, missing
+            self.read_version = self.shared["version"]
+            return True, copy.copy(self.shared["record"])
+
+    def create(self, name, namespace, election_record):
+        self._open()
+        with self.shared["lock"]:
+            if self.shared["record"] is not None:
+                return False
+            self._store(election_record)
+        return True
+
+    def update(self, name, namespace, updated_record):
+        self._open()
+        if self.hang and self.leading:
+            self.hung_at = self.clock.time()
+            self.hung.set()
+            self.closed.wait()
+            raise Closed
+        with self.shared["lock"]:
+            if self.shared["version"] != self.read_version:
+                return False
+            self._store(updated_record)
+        return True
+
+    def close(self) -> None:
+        self.closed.set()
+
+    def _store(self, record) -> None:
+        self.shared["record"] = copy.copy(record)
+        self.shared["version"] += 1
+        self.read_version = self.shared["version"]
+        self.leading = record.holder_identity == self.identity
+
+    def _open(self) -> None:
+        if self.closed.is_set():
+            raise Closed
+
+
+class FastTime:
+    """The library's clock, 20 times fast: it reads only time.time() and waits only with time.sleep(),
+    so with this in place of its `time` module it runs the chart's timings (15 s, 10 s, 2 s) in a
+    twentieth of the time, unchanged otherwise."""
+
+    SPEED = 20.0
+
+    def __init__(self) -> None:
+        self.wall, self.start = time.time(), time.monotonic()
+
+    def time(self) -> float:
+        return self.wall + (time.monotonic() - self.start) * self.SPEED
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds / self.SPEED)
+
+
+def test_a_hung_renewal_stops_our_leader_but_not_the_librarys(monkeypatch):
+    """A leader whose renewal hangs (the API server, or the network to it, stops answering) must stop
+    acting before any standby may take over. The library's leader is never told to stop: its renew
+    loop waits on the hung call (no request timeout) and looks at its deadline only between calls, so
+    a standby takes the Lease after the lease duration while the leader still leads, and it still has
+    not been stopped once the renew deadline plus the lease duration have passed. Ours is stopped by
+    its watchdog at the renew deadline, with the renewal still hung and long before a takeover."""
+    lease_duration, renew_deadline, retry_period = 15, 10, 2  # the chart's defaults
+    clock = FastTime()
+    monkeypatch.setattr(library, "time", clock)
+    shared = {"lock": threading.Lock(), "record": None, "version": 0}
+    locks = {"a": LibraryLock(shared, "a", clock, hang=True), "b": LibraryLock(shared, "b", clock)}
+    started = {name: threading.Event() for name in locks}
+    stopped = {name: threading.Event() for name in locks}
+
+    def candidate(name: str) -> threading.Thread:
+        config = electionconfig.Config(
+            locks[name],
+            lease_duration,
+            renew_deadline,
+            retry_period,
+            onstarted_leading=started[name].set,
+            onstopped_leading=stopped[name].set,
+        )
+
+        def run() -> None:
+            with contextlib.suppress(Closed):
+                library.LeaderElection(config).run()
+
+        thread = threading.Thread(target=run, name=f"library-candidate-{name}", daemon=True)
+        thread.start()
+        return thread
+
+    threads = [candidate("a")]
+    try:
+        assert started["a"].wait(30) and locks["a"].hung.wait(30)  # a leads, and its first renewal hangs
+        threads.append(candidate("b"))
+        assert started["b"].wait(60), "the standby took over after the lease duration"
+        assert shared["record"].holder_identity == "b"
+        late = locks["a"].hung_at + renew_deadline + lease_duration
+        stopped["a"].wait(max(0.0, late - clock.time()) / clock.SPEED + 0.1)
+        assert clock.time() >= late
+        assert not stopped["a"].is_set(), "the library stopped its leader"  # two leaders: a and b
+    finally:
+        for lock in locks.values():
+            lock.close()
+        for thread in threads:
+            thread.join(30)
+    assert not any(thread.is_alive() for thread in threads)
+
+    # Ours, in the same situation (a renew deadline of 0.5 s, for a short test).
+    store = HangingLeases()
+    store.create(record("", duration=1), 1)  # released: taken at once
+    election = Election(Elector("a", lease_duration, 0.5, 0.1), store)
+    assert election.acquire(threading.Event())
+    reasons, lost_at, lost = [], [], threading.Event()
+
+    def on_lost(why: str) -> None:
+        reasons.append(why)
+        lost_at.append(time.monotonic())
+        lost.set()
+
+    store.hang = True
+    election.lead(on_lost)
+    try:
+        assert lost.wait(30)
+        assert store.hung.is_set() and not store.unblock.is_set()  # stopped with the renewal still hung
+        assert reasons == ["the Lease was not renewed within 0.5s"]
+        last_accepted_sent_at = election.elector.deadline() - 0.5
+        assert lost_at[0] >= election.elector.deadline()
+        assert lost_at[0] < last_accepted_sent_at + lease_duration  # before any standby may take over
+        assert store.timeouts and max(store.timeouts) <= 0.5  # and the call itself gives up by then
+    finally:
+        store.unblock.set()
+        election.stop()
