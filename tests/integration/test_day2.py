@@ -157,3 +157,52 @@ def test_slow_log_off_on_format_and_retention(cluster, aws, namespace):
     cluster.delete(namespace, "logs")
     eventually(lambda: not cluster.exists(namespace, "logs"), 60, message="deleted")
     assert aws.logs.describe_log_groups(logGroupNamePrefix=log_group)["logGroups"] == []
+
+
+def warnings(cluster, namespace, name, reason):
+    """Warning Events of one reason, messages in the order they were posted."""
+    events = cluster.core.list_namespaced_event(namespace).items
+    ordered = sorted(events, key=lambda e: int(e.metadata.resource_version))
+    return [e.message for e in ordered if e.involved_object.name == name and e.reason == reason and e.type == "Warning"]
+
+
+def test_a_setting_and_a_tag_changed_in_aws_are_put_back_with_a_warning_naming_them(cluster, aws, namespace):
+    cluster.password_secret(namespace)
+    created = cluster.create(namespace, "drift", automatedBackupRetentionDays=3, tags={"team": "checkout"})
+    cluster.wait_settled(namespace, "drift", generation=1)
+    gid = group_id_of(created)
+    group = aws.group(gid)
+
+    aws.elasticache.modify_replication_group(ReplicationGroupId=gid, SnapshotRetentionLimit=9, ApplyImmediately=True)
+    eventually(lambda: (g := aws.group(gid))["Status"] == "available" and g["SnapshotRetentionLimit"] == 3, 60)
+    said = eventually(lambda: warnings(cluster, namespace, "drift", "DriftCorrected"), message="a DriftCorrected Event")
+    assert said == [
+        "automatedBackupRetentionDays was changed outside the operator: ElastiCache has 9, the spec says 3;"
+        " putting it back"
+    ]
+
+    settle(cluster, namespace, "drift", 1)  # drift is what differs once the spec is in effect again
+    aws.elasticache.add_tags_to_resource(ResourceName=group["ARN"], Tags=[{"Key": "team", "Value": "search"}])
+    eventually(lambda: aws.tags(group["ARN"])["team"] == "checkout", 60, message="the tag put back")
+    said = eventually(
+        lambda: (w := warnings(cluster, namespace, "drift", "DriftCorrected")) and len(w) == 2 and w,
+        message="a second DriftCorrected Event",
+    )
+    assert (
+        said[1] == "tags.team was changed outside the operator: ElastiCache has search, the spec says checkout;"
+        " putting it back"
+    )
+    cluster.wait_settled(namespace, "drift", generation=1)
+    assert len(warnings(cluster, namespace, "drift", "DriftCorrected")) == 2  # once per correction
+
+
+def test_a_change_of_the_spec_is_no_drift(cluster, aws, namespace):
+    cluster.password_secret(namespace)
+    cluster.create(namespace, "nodrift")
+    cluster.wait_settled(namespace, "nodrift", generation=1)
+    cluster.patch_spec(namespace, "nodrift", {"automatedBackupRetentionDays": 5, "tags": {"team": "a"}})
+    settle(cluster, namespace, "nodrift", 2)
+    assert warnings(cluster, namespace, "nodrift", "DriftCorrected") == []
+    assert applied_steps(cluster, namespace, "nodrift") == [
+        "Applying step 1/1: ModifyReplicationGroup backup retention 0→5 days"
+    ]

@@ -231,12 +231,25 @@ class Observer:
         versions and security groups too; no tags."""
         started = self.clock()
         groups = list(self.elasticache.list_groups())
-        if with_nodes:
+        if with_nodes or self._versions_missing(groups):
             members = {node["CacheClusterId"]: Member.of(node) for node in self.elasticache.list_cache_clusters()}
             with self._lock:
                 self._members = members
         self._notify(self._take_listing(groups, started, None))
         self._last_listing = self.clock()
+
+    def _versions_missing(self, groups: list[dict[str, Any]]) -> bool:
+        """An available group of the operator's whose engine version is not known yet (one that just came
+        up): its reconcile would wait for the next resync to report it, so the nodes are listed now (paged,
+        not per group)."""
+        with self._lock:
+            return any(
+                g.get("Status") == "available"
+                and TAG_UID in getattr(self._groups.get(g["ReplicationGroupId"]), "tags", {})
+                and (members := g.get("MemberClusters"))
+                and (self._members.get(members[0]) is None or not self._members[members[0]].engine_version)
+                for g in groups
+            )
 
     def _take_listing(
         self, groups: list[dict[str, Any]], started: float, tags: dict[str, dict[str, str]] | None

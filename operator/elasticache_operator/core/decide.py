@@ -59,7 +59,10 @@ def decide(
     generation: int | None = None,
     log_retention_applied: int | None = None,
     tag_keys_applied: frozenset[str] = frozenset(),
+    version_reported: bool = False,
 ) -> Decision:
+    """`version_reported`: the status already holds the group's engine version (so Ready may say True
+    while AWS is between reports of it)."""
     if observed is None:
         return Decision(
             c.Verdict("False", c.CREATING, f"Creating replication group {desired.group_id}", progressing=True),
@@ -76,6 +79,10 @@ def decide(
             )
         )
     verdict = c.verdict_for_aws_status(observed.status)
+    if observed.status == "available" and not (observed.engine_version or version_reported):
+        # Ready and the status's engine version arrive together: a user who waits for Ready reads both.
+        message = "The replication group is available; waiting for ElastiCache to report its engine version"
+        return Decision(c.Verdict("False", c.CREATING, message, progressing=True))
     if observed.status != "available":
         if observed.status == "modifying" and applying is not None:
             verdict = c.Verdict(
@@ -162,3 +169,17 @@ def status_fields(group_id: str, observed: ObservedGroup | None, secret_name: st
             host=observed.endpoints.host, readerHost=observed.endpoints.reader_host, port=observed.endpoints.port
         )
     return fields
+
+
+def settled(status: Mapping[str, Any], generation: int | None) -> bool:
+    """This generation of the spec was in effect (Ready for it, no change under way): whatever differs
+    now was changed outside the operator."""
+    ready = next((x for x in status.get("conditions") or [] if x.get("type") == c.READY), None)
+    applying = Applying.from_status(status)
+    return bool(
+        ready
+        and ready.get("status") == "True"
+        and ready.get("observedGeneration") == generation
+        and status.get("observedGeneration") == generation
+        and (applying is None or applying.generation != generation)
+    )

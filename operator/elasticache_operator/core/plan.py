@@ -30,11 +30,21 @@ STEP_OPERATIONS = (
 
 
 @dataclass(frozen=True)
+class FieldChange:
+    """One spec field a step brings ElastiCache back to: named as in the manifest, with both values."""
+
+    field: str  # "automatedBackupRetentionDays", "tags.team"
+    observed: str
+    wanted: str
+
+
+@dataclass(frozen=True)
 class Step:
     operation: str  # the AWS action
     request: dict[str, Any]  # its parameters besides ReplicationGroupId (an AuthToken, never to be logged)
     summary: str  # for users: "IncreaseReplicaCount 1→2"
     pending: Pending | None = None  # written down before the call (AuthToken changes)
+    changes: tuple[FieldChange, ...] = ()  # the spec fields it changes (none for the AuthToken)
 
 
 @dataclass(frozen=True)
@@ -103,6 +113,7 @@ def _shards_out(desired: DesiredGroup, observed: ObservedGroup) -> list[Step]:
             "ModifyReplicationGroupShardConfiguration",
             {"NodeGroupCount": desired.num_shards, "ApplyImmediately": True},
             f"ModifyReplicationGroupShardConfiguration {observed.num_shards}→{desired.num_shards} shards",
+            changes=(_shards(desired, observed),),
         )
     ]
 
@@ -121,8 +132,13 @@ def _shards_in(desired: DesiredGroup, observed: ObservedGroup) -> list[Step]:
                 "ApplyImmediately": True,
             },
             f"ModifyReplicationGroupShardConfiguration {observed.num_shards}→{desired.num_shards} shards",
+            changes=(_shards(desired, observed),),
         )
     ]
+
+
+def _shards(desired: DesiredGroup, observed: ObservedGroup) -> FieldChange:
+    return FieldChange("numShards", str(observed.num_shards), str(desired.num_shards))
 
 
 def _replicas(observed: ObservedGroup) -> tuple[int, ...]:
@@ -144,47 +160,64 @@ def _replica_step(operation: str, observed: ObservedGroup, shards: list[int], wa
     ReplicaConfiguration (AWS refuses an increase for all when some shard already has more)."""
     counts = _replicas(observed)
     have = counts[shards[0]]
+    change = (FieldChange("numReplicaNodes", str(have), str(want)),)
     if len(set(counts)) == 1 or len(observed.shard_ids) != len(counts):
-        return Step(operation, {"NewReplicaCount": want, "ApplyImmediately": True}, f"{operation} {have}→{want}")
+        request: dict[str, Any] = {"NewReplicaCount": want, "ApplyImmediately": True}
+        return Step(operation, request, f"{operation} {have}→{want}", changes=change)
     configuration = [{"NodeGroupId": observed.shard_ids[i], "NewReplicaCount": want} for i in shards]
     said = ", ".join(f"shard {observed.shard_ids[i]} {counts[i]}→{want}" for i in shards)
-    return Step(operation, {"ReplicaConfiguration": configuration, "ApplyImmediately": True}, f"{operation} {said}")
+    request = {"ReplicaConfiguration": configuration, "ApplyImmediately": True}
+    return Step(operation, request, f"{operation} {said}", changes=change)
 
 
 def _modify(desired: DesiredGroup, observed: ObservedGroup, unsupported: list[str]) -> list[Step]:
     """Node type, engine version, settings and slow-log delivery: each its own ModifyReplicationGroup."""
     steps = []
     if desired.node_type != observed.node_type:
-        steps.append(
-            _modify_step({"CacheNodeType": desired.node_type}, f"node type {observed.node_type}→{desired.node_type}")
-        )
+        said = f"node type {observed.node_type}→{desired.node_type}"
+        change = FieldChange("instanceSize", observed.node_type, desired.node_type)
+        steps.append(_modify_step({"CacheNodeType": desired.node_type}, said, change))
     if observed.engine_version and not version_satisfies(observed.engine_version, desired.engine_version):
         if version_tuple(desired.engine_version) > version_tuple(observed.engine_version):
-            steps.append(
-                _modify_step(
-                    {"EngineVersion": desired.engine_version},
-                    f"engine version {observed.engine_version}→{desired.engine_version}",
-                )
-            )
+            said = f"engine version {observed.engine_version}→{desired.engine_version}"
+            change = FieldChange("engineVersion", observed.engine_version, desired.engine_version)
+            steps.append(_modify_step({"EngineVersion": desired.engine_version}, said, change))
         else:
             unsupported.append(
                 f"engineVersion {desired.engine_version} is a downgrade from {observed.engine_version}, and"
                 " ElastiCache only upgrades: set engineVersion back, or restore a snapshot into a new RedisCluster"
             )
     settings: dict[str, Any] = {}
-    said = []
+    phrases: list[str] = []
+    changes: list[FieldChange] = []
     if desired.snapshot_retention_days != observed.snapshot_retention_days:
         settings["SnapshotRetentionLimit"] = desired.snapshot_retention_days
-        said.append(f"backup retention {observed.snapshot_retention_days}→{desired.snapshot_retention_days} days")
+        phrases.append(f"backup retention {observed.snapshot_retention_days}→{desired.snapshot_retention_days} days")
+        changes.append(
+            FieldChange(
+                "automatedBackupRetentionDays",
+                str(observed.snapshot_retention_days),
+                str(desired.snapshot_retention_days),
+            )
+        )
     if desired.automatic_failover != observed.automatic_failover:
         settings["AutomaticFailoverEnabled"] = desired.automatic_failover
-        said.append(f"automatic failover {'on' if desired.automatic_failover else 'off'}")
+        phrases.append(f"automatic failover {'on' if desired.automatic_failover else 'off'}")
+        changes.append(
+            FieldChange(
+                "enableAutomaticFailover",
+                str(observed.automatic_failover).lower(),
+                str(desired.automatic_failover).lower(),
+            )
+        )
     wanted_groups = desired.security_group_ids
     if wanted_groups and observed.security_group_ids and set(wanted_groups) != set(observed.security_group_ids):
         settings["SecurityGroupIds"] = list(wanted_groups)
-        said.append("security groups")
+        phrases.append("security groups")
+        have, want = ", ".join(sorted(observed.security_group_ids)), ", ".join(sorted(wanted_groups))
+        changes.append(FieldChange("accessibility (security groups)", have, want))
     if settings:
-        steps.append(_modify_step(settings, ", ".join(said)))
+        steps.append(_modify_step(settings, ", ".join(phrases), *changes))
     steps += _slow_log(desired, observed)
     return steps
 
@@ -192,18 +225,27 @@ def _modify(desired: DesiredGroup, observed: ObservedGroup, unsupported: list[st
 def _slow_log(desired: DesiredGroup, observed: ObservedGroup) -> list[Step]:
     want, have = desired.slow_log, observed.slow_log
     if want is None and have is not None:
-        return [
-            _modify_step({"LogDeliveryConfigurations": [{"LogType": "slow-log", "Enabled": False}]}, "slow log off")
-        ]
+        off = {"LogDeliveryConfigurations": [{"LogType": "slow-log", "Enabled": False}]}
+        return [_modify_step(off, "slow log off", FieldChange("logging.disabled", "false", "true"))]
     if want is None or (have and (have.log_group, have.format) == (want.log_group, want.format)):
         return []
     delivery = {**slow_log_delivery(want), "Enabled": True}
-    said = f"slow log {have.format}→{want.format}" if have else f"slow log on ({want.format})"
-    return [_modify_step({"LogDeliveryConfigurations": [delivery]}, said)]
+    if have:
+        change = FieldChange("logging.format", have.format, want.format)
+        return [
+            _modify_step({"LogDeliveryConfigurations": [delivery]}, f"slow log {have.format}→{want.format}", change)
+        ]
+    change = FieldChange("logging.disabled", "true", "false")
+    return [_modify_step({"LogDeliveryConfigurations": [delivery]}, f"slow log on ({want.format})", change)]
 
 
-def _modify_step(changes: dict[str, Any], said: str) -> Step:
-    return Step("ModifyReplicationGroup", {**changes, "ApplyImmediately": True}, f"ModifyReplicationGroup {said}")
+def _modify_step(request: dict[str, Any], said: str, *changes: FieldChange) -> Step:
+    return Step(
+        "ModifyReplicationGroup",
+        {**request, "ApplyImmediately": True},
+        f"ModifyReplicationGroup {said}",
+        changes=changes,
+    )
 
 
 def auth_token_step(pending: Pending) -> Step:

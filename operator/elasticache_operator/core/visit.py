@@ -12,7 +12,7 @@ from typing import Any
 from . import naming
 from .conditions import NOT_OWNED, Verdict
 from .connection import ConnectionSecret, connection_data
-from .decide import Applying, Decision, decide, status_fields
+from .decide import Applying, Decision, decide, settled, status_fields
 from .desired import DesiredGroup, Identity, Placement, create_request
 from .effects import (
     ApplyStep,
@@ -31,6 +31,7 @@ from .effects import (
 )
 from .observed import ObservedGroup
 from .password import PasswordAction, Pending, password_action
+from .plan import FieldChange
 from .spec import OWNERSHIP_TAG_PREFIX
 
 
@@ -83,11 +84,12 @@ def decide_visit(s: Situation) -> Decided:
         generation=s.generation,
         log_retention_applied=s.status.get("slowLogRetentionDays"),
         tag_keys_applied=frozenset(s.status.get("tagKeys") or ()),
+        version_reported=bool(s.status.get("engineVersion")),
     )
     status = status_fields(s.desired.group_id, s.observed, s.secret_name)
     if s.pending is not None:  # remembered in status, so it is read until settled, even after a crash
         status["passwordPending"] = True
-    effects = _create(s) if decision.create else _changes(s, decision)
+    effects = _create(s) if decision.create else _changes(s, decision, settled(s.status, s.generation))
     if s.observed is not None:
         effects += _recorded(s, decision)
     effects += _connection(s, decision, action)
@@ -115,7 +117,8 @@ def _create(s: Situation) -> list[Effect]:
     return effects
 
 
-def _changes(s: Situation, decision: Decision) -> list[Effect]:
+def _changes(s: Situation, decision: Decision, drifted: bool) -> list[Effect]:
+    """`drifted`: the spec was in effect, so what differs now was changed outside the operator."""
     plan, observed = decision.plan, s.observed
     if plan is None or observed is None:
         return []
@@ -131,11 +134,25 @@ def _changes(s: Situation, decision: Decision) -> list[Effect]:
         effects.append(ApplyStep(observed.group_id, step))
         assert decision.applying is not None
         effects.append(Post(Event("Normal", "ApplyingChange", decision.applying.message)))
+        effects += [_drift(change) for change in step.changes if drifted]
     if plan.add_tags or plan.remove_tags:
+        if drifted:
+            effects += [
+                _drift(FieldChange(f"tags.{key}", observed.tags.get(key, "(none)"), value))
+                for key, value in sorted(plan.add_tags.items())
+            ]
         kept = {k: v for k, v in observed.tags.items() if k not in plan.remove_tags}
         result = {**kept, **plan.add_tags}
         effects.append(ChangeTags(observed.group_id, observed.arn, plan.add_tags, plan.remove_tags, result))
     return effects
+
+
+def _drift(change: FieldChange) -> Post:
+    message = (
+        f"{change.field} was changed outside the operator: ElastiCache has {change.observed}, the spec says"
+        f" {change.wanted}; putting it back"
+    )
+    return Post(Event("Warning", "DriftCorrected", message))
 
 
 def _recorded(s: Situation, decision: Decision) -> list[Effect]:
