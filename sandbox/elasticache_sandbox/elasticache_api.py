@@ -41,6 +41,9 @@ requests are let go at once); `GET /_sandbox/requests` counts the calls served p
   answer, so a client whose read timeout is shorter sees it time out; `"applied": true` carries the
   call out first, so only its answer is lost (a create that went through though the client gave up).
 - `"code": "", "outcome": "create-failed"`: the call succeeds and the group it creates fails to come up.
+- `{"operation": "ModifyReplicationGroup", "code": "", "outcome": "log-delivery-error", "message": "…"}`:
+  the next change of a log delivery is accepted, and once the group is available again the delivery's
+  Status is `error` with that Message, as AWS reports a delivery whose CloudWatch resource policy is missing.
 """
 
 from __future__ import annotations
@@ -77,7 +80,7 @@ from moto.resourcegroupstaggingapi import responses as tagging_responses
 from . import tagging_api
 from .data_plane import DataPlane, Job, even_slots, format_slots, parse_slots, redis_server, reshard_moves, uniform
 from .elasticache_events import CACHE_CLUSTER, REPLICATION_GROUP, EventLog, Messages
-from .faults import CREATE_OUTCOMES, Fault, FaultInjector
+from .faults import CREATE_OUTCOMES, MODIFY_OUTCOMES, Fault, FaultInjector
 from .paging import max_records, page_by_key
 
 __all__ = ["CREATE_OUTCOMES", "Fault", "FaultInjector", "SandboxElastiCacheBackend", "install", "make_app", "serve"]
@@ -613,6 +616,7 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
             logs = log_delivery_changes(group, params)
             if not changes and auth is None and not logs:
                 raise InvalidParameterCombinationException("No modifications were requested.")
+            failure = MODIFY_OUTCOMES.pop(0) if logs and MODIFY_OUTCOMES else None
             self._set_status(group, "modifying")
             pending: dict[str, Any] = {}
             if auth is not None:
@@ -650,10 +654,13 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
 
             def settle_log_deliveries() -> None:
                 for log_type, kind, new in logs:
-                    if kind == "disable":
+                    if failure is not None and failure[0] == "log-delivery-error":
+                        _log_entry(group, log_type).update({**new, "Status": "error", "Message": failure[1]})
+                    elif kind == "disable":
                         group.log_delivery_configurations.remove(_log_entry(group, log_type))
                     else:
                         _log_entry(group, log_type).update({**new, "Status": "active"})
+                        _log_entry(group, log_type).pop("Message", None)
 
             def revert() -> None:  # the servers refused the new tokens: the group keeps its old ones
                 for attribute, value in changes.items():
@@ -1152,8 +1159,8 @@ def log_delivery_changes(group: Group, params: dict[str, Any]) -> list[tuple[str
         wanted = _log_config(request)
         if existing is None:
             changes.append((log_type, "enable", wanted))
-        elif {k: existing.get(k) for k in wanted} != wanted:
-            changes.append((log_type, "modify", wanted))
+        elif existing.get("Status") == "error" or {k: existing.get(k) for k in wanted} != wanted:
+            changes.append((log_type, "modify", wanted))  # a delivery that ended in error is asked for again
     if changes and not _true(params.get("ApplyImmediately")):
         raise InvalidParameterCombinationException("Modifying log delivery requires ApplyImmediately to be true.")
     return changes

@@ -33,6 +33,8 @@ from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 # Statuses that faults with an `outcome` hand to the next groups created (same process as the backend).
 CREATE_OUTCOMES: list[str] = []
+# How the next ModifyReplicationGroup calls that change a log delivery end: (outcome, AWS's message).
+MODIFY_OUTCOMES: list[tuple[str, str]] = []
 LOG_LIMIT = 500_000  # request log entries kept (about 100 bytes each)
 
 
@@ -49,7 +51,10 @@ class Fault:
     message: str = "Rate exceeded"
     count: int = 1  # how many matching requests the fault applies to; -1 forever
     delay_seconds: float = 0.0  # latency added before answering (or failing)
-    outcome: str = ""  # with code "": the request succeeds, and the group settles in this status (create-failed)
+    # With code "": the request succeeds, and what it did ends so: for CreateReplicationGroup the group's
+    # status (create-failed); for ModifyReplicationGroup "log-delivery-error" (the delivery's Status
+    # ends in error, with `message` as its Message, as when a log group's resource policy is missing).
+    outcome: str = ""
     rate: float = 1.0  # the fraction of matching requests it applies to
     seed: int | None = None  # seeds the draws for `rate`
     timeout_seconds: float = 0.0  # hold the request this long, then hang up without an answer (code unused)
@@ -134,7 +139,9 @@ class FaultInjector:
             return self._time_out(environ, fault, released)
         if fault.code:
             return self._error(start_response, fault, json_protocol)
-        if fault.outcome:
+        if fault.outcome and action == "ModifyReplicationGroup":
+            MODIFY_OUTCOMES.append((fault.outcome, fault.message))
+        elif fault.outcome:
             CREATE_OUTCOMES.append(fault.outcome)
         return self.app(environ, start_response)
 

@@ -206,3 +206,27 @@ def test_a_change_of_the_spec_is_no_drift(cluster, aws, namespace):
     assert applied_steps(cluster, namespace, "nodrift") == [
         "Applying step 1/1: ModifyReplicationGroup backup retention 0→5 days"
     ]
+
+
+def test_a_slow_log_delivery_aws_does_not_apply_is_reported_and_asked_for_again_once_per_retry(cluster, aws, namespace):
+    cluster.password_secret(namespace)
+    created = cluster.create(namespace, "nolog")
+    cluster.wait_settled(namespace, "nolog", generation=1)
+    gid = group_id_of(created)
+    refused = "The resource policy of CloudWatch Logs does not allow ElastiCache to deliver to this log group"
+    aws.inject(operation="ModifyReplicationGroup", code="", outcome="log-delivery-error", message=refused, count=2)
+    since = max((entry["seq"] for entry in aws.request_log()), default=0)
+
+    cluster.patch_spec(namespace, "nolog", {"logging": {"format": "text"}})
+    ready = cluster.wait_reason(namespace, "nolog", "AWSError", timeout=60)
+    assert ready["status"] == "False" and refused in ready["message"] and "slow-log delivery" in ready["message"]
+    cluster.wait_event(namespace, "nolog", "AWSError")
+    assert any(refused in message for message in warnings(cluster, namespace, "nolog", "AWSError"))
+
+    obj = settle(cluster, namespace, "nolog", 2, timeout=90)  # the third request (no fault left) takes
+    [delivery] = [c for c in aws.group(gid)["LogDeliveryConfigurations"] if c["LogType"] == "slow-log"]
+    assert delivery["Status"] == "active" and delivery["LogFormat"] == "text" and "slowLogError" not in obj["status"]
+    asked = [e for e in aws.request_log(since) if e["action"] == "ModifyReplicationGroup" and e["id"] == gid]
+    assert len(asked) == 3, asked  # the change, then once per retry interval: never in a loop
+    gaps = [b["time"] - a["time"] for a, b in zip(asked, asked[1:], strict=False)]
+    assert min(gaps) >= 0.5, gaps  # the retry interval is 1 s in these tests

@@ -55,6 +55,7 @@ def situation(**overrides):
         "now": NOW,
         "password_grace": datetime.timedelta(seconds=600),
         "poll_seconds": 15.0,
+        "retry_seconds": 60.0,
     }
     return Situation(**{**fields, **overrides})
 
@@ -297,3 +298,25 @@ def test_ready_waits_for_the_engine_version_when_the_status_has_none_yet():
     assert not [e for e in waiting.effects if isinstance(e, WriteConnectionSecret)]
     known = decide_visit(situation(observed=observed(engine_version=None), connection=published(), status=SETTLED))
     assert known.verdict.ready == "True"
+
+
+def test_a_slow_log_delivery_in_error_is_reported_and_asked_for_again_only_after_the_retry_interval():
+    group = observed()
+    failed = dataclasses.replace(group, slow_log=None, slow_log_error="the resource policy is missing")
+    first = decide_visit(situation(observed=failed, connection=published(), status=SETTLED))
+    assert first.verdict.reason == c.AWS_ERROR and "the resource policy is missing" in first.verdict.message
+    assert not [e for e in first.effects if isinstance(e, (ApplyStep, EnsureLogGroup))] and first.requeue_after == 60
+    assert first.status["slowLogError"] == {"message": "the resource policy is missing", "since": NOW.isoformat()}
+    waited = {**SETTLED, "slowLogError": first.status["slowLogError"]}
+    soon = decide_visit(
+        situation(observed=failed, connection=published(), status=waited, now=NOW + datetime.timedelta(seconds=20))
+    )
+    assert soon.verdict.reason == c.AWS_ERROR and soon.requeue_after == 40
+    due = decide_visit(
+        situation(observed=failed, connection=published(), status=waited, now=NOW + datetime.timedelta(seconds=60))
+    )
+    [step] = [e for e in due.effects if isinstance(e, ApplyStep)]
+    assert "LogDeliveryConfigurations" in step.step.request and due.verdict.reason == c.MODIFYING
+    assert due.status["slowLogError"]["since"] == (NOW + datetime.timedelta(seconds=60)).isoformat()
+    healthy = decide_visit(situation(observed=group, connection=published(), status=waited))
+    assert healthy.status["slowLogError"] is None and healthy.verdict.ready == "True"

@@ -60,6 +60,7 @@ def decide(
     log_retention_applied: int | None = None,
     tag_keys_applied: frozenset[str] = frozenset(),
     version_reported: bool = False,
+    hold_slow_log: bool = False,
 ) -> Decision:
     """`version_reported`: the status already holds the group's engine version (so Ready may say True
     while AWS is between reports of it)."""
@@ -93,7 +94,7 @@ def decide(
     if password.kind in ("rotate", "set") and password.token is not None:
         call: Call = "ROTATE" if password.kind == "rotate" else "SET"
         auth_step = auth_token_step(Pending(password.token, call, observed.auth_token_modified))
-    plan = plan_changes(desired, observed, auth_step, log_retention_applied, tag_keys_applied)
+    plan = plan_changes(desired, observed, auth_step, log_retention_applied, tag_keys_applied, hold_slow_log)
     step, now_applying = None, None
     if plan.steps:
         done = applying.step if applying is not None and applying.generation == generation else 0

@@ -45,6 +45,7 @@ class ObservedGroup:
     auth_token_modified: str = ""  # AuthTokenLastModifiedDate: moves when a ROTATE or SET has been applied
     transit_encryption: bool = True
     security_group_ids: tuple[str, ...] = ()
+    slow_log_error: str = ""  # AWS's Message when the slow-log delivery ended in `error` (it did not take)
 
     @property
     def slow_log_enabled(self) -> bool:
@@ -82,6 +83,7 @@ def observed_group(group: dict[str, Any], engine_version: str | None, tags: dict
         replica_counts=counts,
         auth_token_modified=str(group.get("AuthTokenLastModifiedDate") or ""),
         transit_encryption=bool(group.get("TransitEncryptionEnabled", True)),
+        slow_log_error=_slow_log_error(group),
     )
 
 
@@ -91,6 +93,13 @@ def _slow_log(group: dict[str, Any]) -> SlowLogDelivery | None:
             details = (config.get("DestinationDetails") or {}).get("CloudWatchLogsDetails") or {}
             return SlowLogDelivery(details.get("LogGroup", ""), config.get("LogFormat", ""), config.get("Status", ""))
     return None
+
+
+def _slow_log_error(group: dict[str, Any]) -> str:
+    for config in group.get("LogDeliveryConfigurations") or []:
+        if config.get("LogType") == "slow-log" and config.get("Status") == "error":
+            return str(config.get("Message") or "the delivery ended in error without a message")
+    return ""
 
 
 def _port(group: dict[str, Any], node_groups: list[dict[str, Any]], sharded: bool) -> int | None:

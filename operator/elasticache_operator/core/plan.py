@@ -76,11 +76,13 @@ def plan_changes(
     auth_step: Step | None = None,
     log_retention_applied: int | None = None,
     tag_keys_applied: frozenset[str] = frozenset(),
+    hold_slow_log: bool = False,
 ) -> Plan:
     """`auth_step`: the ROTATE or SET the password module asks for; `log_retention_applied`: the
     slow-log retention last set in CloudWatch (from status), None if never; `tag_keys_applied`: the
     spec's tag keys the operator set before (from status). Only those are removed when the spec drops
-    them: tags set by others (cost allocation, the tool a group was adopted from) are left alone."""
+    them: tags set by others (cost allocation, the tool a group was adopted from) are left alone.
+    `hold_slow_log`: a delivery AWS did not apply is not asked for again yet (nor its log group)."""
     unsupported = _unsupported(desired, observed)
     add = {k: v for k, v in desired.tags.items() if observed.tags.get(k) != v}
     remove = tuple(
@@ -95,13 +97,13 @@ def plan_changes(
     steps: list[Step] = []
     steps += _shards_out(desired, observed)
     steps += _replicas_up(desired, observed)
-    steps += _modify(desired, observed, unsupported)
+    steps += _modify(desired, observed, unsupported, hold_slow_log)
     steps += [auth_step] if auth_step else []
     steps += _replicas_down(desired, observed)
     steps += _shards_in(desired, observed)
     log_group = None
     if desired.slow_log and (log_retention_applied != desired.slow_log.retention_days or not observed.slow_log_enabled):
-        log_group = desired.slow_log
+        log_group = None if hold_slow_log else desired.slow_log
     return Plan(tuple(steps), add, remove, tuple(unsupported), log_group)
 
 
@@ -170,7 +172,7 @@ def _replica_step(operation: str, observed: ObservedGroup, shards: list[int], wa
     return Step(operation, request, f"{operation} {said}", changes=change)
 
 
-def _modify(desired: DesiredGroup, observed: ObservedGroup, unsupported: list[str]) -> list[Step]:
+def _modify(desired: DesiredGroup, observed: ObservedGroup, unsupported: list[str], hold_slow_log: bool) -> list[Step]:
     """Node type, engine version, settings and slow-log delivery: each its own ModifyReplicationGroup."""
     steps = []
     if desired.node_type != observed.node_type:
@@ -218,7 +220,7 @@ def _modify(desired: DesiredGroup, observed: ObservedGroup, unsupported: list[st
         changes.append(FieldChange("accessibility (security groups)", have, want))
     if settings:
         steps.append(_modify_step(settings, ", ".join(phrases), *changes))
-    steps += _slow_log(desired, observed)
+    steps += [] if hold_slow_log else _slow_log(desired, observed)
     return steps
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import naming
-from .conditions import NOT_OWNED, Verdict
+from .conditions import AWS_ERROR, NOT_OWNED, Verdict
 from .connection import ConnectionSecret, connection_data
 from .decide import Applying, Decision, decide, settled, status_fields
 from .desired import DesiredGroup, Identity, Placement, create_request
@@ -51,6 +51,7 @@ class Situation:
     now: datetime.datetime
     password_grace: datetime.timedelta
     poll_seconds: float
+    retry_seconds: float
     connection: ConnectionSecret | None = None  # read once the group exists
     pending: Pending | None = dataclasses.field(default=None, repr=False)
 
@@ -75,6 +76,7 @@ class Situation:
 
 def decide_visit(s: Situation) -> Decided:
     action = s.password_action()
+    delivery = _log_delivery(s)
     decision = decide(
         s.desired,
         s.observed,
@@ -85,8 +87,11 @@ def decide_visit(s: Situation) -> Decided:
         log_retention_applied=s.status.get("slowLogRetentionDays"),
         tag_keys_applied=frozenset(s.status.get("tagKeys") or ()),
         version_reported=bool(s.status.get("engineVersion")),
+        hold_slow_log=delivery.hold,
     )
     status = status_fields(s.desired.group_id, s.observed, s.secret_name)
+    if s.observed is not None and s.observed.status == "available":
+        status["slowLogError"] = delivery.record
     if s.pending is not None:  # remembered in status, so it is read until settled, even after a crash
         status["passwordPending"] = True
     effects = _create(s) if decision.create else _changes(s, decision, settled(s.status, s.generation))
@@ -96,7 +101,36 @@ def decide_visit(s: Situation) -> Decided:
     requeue = None
     if action.until is not None:  # the password's grace period: back when it ends, and meanwhile now and then
         requeue = min(max((action.until - s.now).total_seconds(), 1.0), s.poll_seconds * 4)
-    return Decided(decision.verdict, tuple(effects), status, requeue)
+    verdict = decision.verdict
+    if delivery.verdict is not None and decision.step is None and verdict.ready == "True":
+        verdict, requeue = delivery.verdict, delivery.retry_in
+    return Decided(verdict, tuple(effects), status, requeue)
+
+
+@dataclass(frozen=True)
+class LogDelivery:
+    """A slow-log delivery that AWS did not apply (its Status `error`): said in Ready with AWS's
+    message, and asked for again once per retry interval, never in a loop."""
+
+    hold: bool = False  # do not ask again on this visit
+    verdict: Verdict | None = None
+    retry_in: float | None = None
+    record: dict[str, str] | None = None  # status.slowLogError: AWS's message and when it was last asked for
+
+
+def _log_delivery(s: Situation) -> LogDelivery:
+    if s.observed is None or not s.observed.slow_log_error or s.desired.slow_log is None:
+        return LogDelivery()
+    message = s.observed.slow_log_error
+    known = s.status.get("slowLogError") or {}
+    asked = datetime.datetime.fromisoformat(known["since"]) if known.get("message") == message else s.now
+    again = asked + datetime.timedelta(seconds=s.retry_seconds)
+    if s.now >= again:
+        return LogDelivery(record={"message": message, "since": s.now.isoformat()})
+    said = f"ModifyReplicationGroup failed: the slow-log delivery did not take: {message}"
+    verdict = Verdict("False", AWS_ERROR, f"{said}; asking again at {again:%H:%M:%SZ}", progressing=True)
+    record = {"message": message, "since": asked.isoformat()}
+    return LogDelivery(True, verdict, max((again - s.now).total_seconds(), 1.0), record)
 
 
 def _create(s: Situation) -> list[Effect]:

@@ -149,6 +149,7 @@ def _situation(
         now=visit.deps.now(),
         password_grace=datetime.timedelta(seconds=settings.password_grace_seconds),
         poll_seconds=settings.poll_seconds,
+        retry_seconds=settings.retry_seconds,
         connection=connection,
         pending=pending,
     )
