@@ -94,7 +94,7 @@ def sandbox(processes: Processes) -> Iterator[tuple[str, str, str]]:
     kube = processes.start(
         "kube-api",
         ["-m", "elasticache_sandbox.kube", "--port", str(kube_port), "--kubeconfig", str(kubeconfig)]
-        + ["--crd", str(ROOT / "crds" / "redisclusters.yaml")],
+        + ["--crd", str(ROOT / "crds")],
     )
     aws = processes.start(
         "elasticache",

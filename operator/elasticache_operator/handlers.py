@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import copy
+import functools
 import hashlib
 import logging
 import threading
@@ -25,6 +26,10 @@ from .kube.status import changed_fields, merge_status
 from .reconcile import Deps, Outcome
 from .reconcile.cluster import reconcile as reconcile_cluster
 from .reconcile.deletion import finalize as finalize_cluster
+from .reconcile.snapshot import PLURAL as SNAPSHOTS
+from .reconcile.snapshot import finalize as finalize_snapshot
+from .reconcile.snapshot import reconcile as reconcile_snapshot
+from .reconcile.snapshot import snapshot_keys
 from .settings import Settings
 from .wiring import Wakeups, build_deps
 
@@ -187,7 +192,7 @@ async def _visit(kind: Kind, snapshot: Body, memo: kopf.Memo) -> Outcome:
     outcome: Outcome = await loop.run_in_executor(executor, kind.reconcile, snapshot, deps)
     if outcome.status:
         meta = snapshot["metadata"]
-        patch = deps.status.patch
+        patch = functools.partial(deps.status.patch, plural=kind.plural)
         await loop.run_in_executor(executor, patch, meta["namespace"], meta["name"], snapshot["status"], outcome.status)
     return outcome
 
@@ -229,6 +234,8 @@ def _adopt_moved(body: Body) -> bool:
 
 
 REDIS_CLUSTERS = Kind(PLURAL, reconcile_cluster, finalize_cluster, _cluster_groups, _password_secret, _adopt_moved)
-register(REDIS_CLUSTERS)
+REDIS_SNAPSHOTS = Kind(SNAPSHOTS, reconcile_snapshot, finalize_snapshot, snapshot_keys)
+for _kind in (REDIS_CLUSTERS, REDIS_SNAPSHOTS):
+    register(_kind)
 
 logging.getLogger("botocore").setLevel(logging.WARNING)

@@ -18,6 +18,7 @@ from .aws.elasticache import ElastiCache
 from .aws.logs import Logs
 from .aws.observer import Observer, Timing
 from .aws.tagging import Tagging
+from .kube.objects import RedisObjects
 from .kube.secrets import Secrets
 from .kube.security_group_policies import SecurityGroupPolicies
 from .kube.status import StatusWriter
@@ -132,5 +133,6 @@ def build_deps(settings: Settings, wakeups: Wakeups) -> Deps:
         status=StatusWriter(custom),
         settings=settings,
         policies=SecurityGroupPolicies(custom),
+        objects=RedisObjects(custom),
         ec2=ec2,
     )

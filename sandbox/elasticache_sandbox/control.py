@@ -81,7 +81,7 @@ def up() -> dict[str, str]:
             "--kubeconfig",
             str(kubeconfig),
             "--crd",
-            str(ROOT / "crds" / "redisclusters.yaml"),
+            str(ROOT / "crds"),
         ],
     )
     data_plane = ["--data-dir", str(STATE / "data-plane")] if shutil.which("redis-server") else []

@@ -14,9 +14,12 @@ from ..support.processes import ROOT
 from .conftest import CHART, VALUE_SETS, helm, kinds, one, render
 
 OPERATOR_RULES = {
-    ("redis.elasticache-operator.io", "redisclusters"): {"list", "watch", "patch"},
+    ("redis.elasticache-operator.io", "redisclusters"): {"get", "list", "watch", "patch"},
     ("redis.elasticache-operator.io", "redisclusters/status"): {"patch"},
     ("redis.elasticache-operator.io", "redisclusters/finalizers"): {"update"},
+    ("redis.elasticache-operator.io", "redissnapshots"): {"get", "list", "watch", "patch", "create"},
+    ("redis.elasticache-operator.io", "redissnapshots/status"): {"patch"},
+    ("redis.elasticache-operator.io", "redissnapshots/finalizers"): {"update"},
     # list/watch: only its own (by label, app.kubernetes.io/managed-by); delete: the pending password Secret
     ("", "secrets"): {"get", "list", "watch", "create", "patch", "delete"},
     ("", "events"): {"create"},
@@ -57,10 +60,11 @@ def test_no_wildcards_in_rbac(rendered):
 
 def test_defaults_install_crd_and_cluster_wide_least_privilege():
     objects = render()
-    crd = one(objects, "CustomResourceDefinition")
-    source = yaml.safe_load((ROOT / "crds" / "redisclusters.yaml").read_text())
-    assert crd["spec"] == source["spec"]
-    assert crd["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+    for plural in ("redisclusters", "redissnapshots"):
+        crd = one(objects, "CustomResourceDefinition", f"{plural}.redis.elasticache-operator.io")
+        source = yaml.safe_load((ROOT / "crds" / f"{plural}.yaml").read_text())
+        assert crd["spec"] == source["spec"]
+        assert crd["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
     assert rules_of(one(objects, "ClusterRole", "eco-elasticache-operator")) == OPERATOR_RULES
     discovery = rules_of(one(objects, "ClusterRole", "eco-elasticache-operator-discovery"))
     assert discovery == {("apiextensions.k8s.io", "customresourcedefinitions"): {"list", "watch"}}
@@ -70,14 +74,15 @@ def test_defaults_install_crd_and_cluster_wide_least_privilege():
 
 
 def test_chart_crd_copy_is_the_source_of_truth():
-    assert (CHART / "files" / "crds" / "redisclusters.yaml").read_text() == (
-        ROOT / "crds" / "redisclusters.yaml"
-    ).read_text()
+    sources = sorted(p.name for p in (ROOT / "crds").glob("*.yaml"))
+    assert sources == sorted(p.name for p in (CHART / "files" / "crds").glob("*.yaml"))
+    for name in sources:
+        assert (CHART / "files" / "crds" / name).read_text() == (ROOT / "crds" / name).read_text()
 
 
 def test_crd_keep_can_be_turned_off():
-    crd = one(render("--set", "crds.keep=false"), "CustomResourceDefinition")
-    assert "helm.sh/resource-policy" not in (crd["metadata"].get("annotations") or {})
+    for crd in [o for o in render("--set", "crds.keep=false") if o["kind"] == "CustomResourceDefinition"]:
+        assert "helm.sh/resource-policy" not in (crd["metadata"].get("annotations") or {})
 
 
 def test_pod_security_and_probes(rendered):

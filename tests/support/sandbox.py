@@ -83,7 +83,7 @@ def kube_api(log: pathlib.Path, *extra: str) -> Iterator[str]:
         "--port",
         str(port),
         "--crd",
-        str(ROOT / "crds" / "redisclusters.yaml"),
+        str(ROOT / "crds"),
         *extra,
     ]
     with running(args, log, port):

@@ -32,6 +32,7 @@ from .processes import ROOT, free_port, running
 from .sandbox import ElastiCacheSandbox
 
 GROUP, VERSION, PLURAL = "redis.elasticache-operator.io", "v1alpha1", "redisclusters"
+SNAPSHOTS = "redissnapshots"
 INSTANCE_LABEL = "elasticache-operator.io/instance"
 SKIP_ADMISSION = "X-Sandbox-Skip-Admission"  # the stand-in's switch (sandbox/kube/server.py)
 TOKEN = "integration-test-token-2026"  # a valid AuthToken: 16–128 characters, allowed specials only
@@ -149,6 +150,46 @@ class Cluster:
             },
         }
 
+    def snapshot_body(self, name: str, **spec) -> dict:
+        return {
+            "apiVersion": f"{GROUP}/{VERSION}",
+            "kind": "RedisSnapshot",
+            "metadata": {"name": name, "labels": {INSTANCE_LABEL: self.instance} if self.instance else {}},
+            "spec": spec,
+        }
+
+    def create_snapshot(self, namespace: str, name: str, **spec) -> dict:
+        body = self.snapshot_body(name, **spec)
+        return self.custom.create_namespaced_custom_object(GROUP, VERSION, namespace, SNAPSHOTS, body)
+
+    def get_snapshot(self, namespace: str, name: str) -> dict:
+        return self.custom.get_namespaced_custom_object(GROUP, VERSION, namespace, SNAPSHOTS, name)
+
+    def delete_snapshot(self, namespace: str, name: str) -> None:
+        self.custom.delete_namespaced_custom_object(GROUP, VERSION, namespace, SNAPSHOTS, name)
+
+    def snapshot_exists(self, namespace: str, name: str) -> bool:
+        try:
+            self.get_snapshot(namespace, name)
+            return True
+        except ApiException as e:
+            if e.status == 404:
+                return False
+            raise
+
+    def snapshot_condition(self, namespace: str, name: str, type_: str = "Ready") -> dict:
+        status = self.get_snapshot(namespace, name).get("status") or {}
+        return next((c for c in status.get("conditions") or [] if c["type"] == type_), {})
+
+    def wait_snapshot(self, namespace: str, name: str, reason: str = "Available", timeout: float = 60) -> dict:
+        """The RedisSnapshot once Ready's reason is `reason`."""
+        eventually(
+            lambda: self.snapshot_condition(namespace, name).get("reason") == reason,
+            timeout,
+            message=f"RedisSnapshot {namespace}/{name} {reason}",
+        )
+        return self.get_snapshot(namespace, name)
+
     def create(self, namespace: str, name: str, **spec) -> dict:
         return self.custom.create_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, self.body(name, **spec))
 
@@ -253,18 +294,21 @@ class Cluster:
         eventually(lambda: reason in self.event_reasons(namespace, name), timeout, message=f"a {reason} Event")
         return self.event_reasons(namespace, name)
 
-    def mine(self) -> list[dict]:
-        """Every RedisCluster of this stack's instance, in every namespace."""
+    def mine(self, plural: str = PLURAL) -> list[dict]:
+        """Every RedisCluster (or RedisSnapshot) of this stack's instance, in every namespace."""
         selector = f"{INSTANCE_LABEL}={self.instance}" if self.instance else f"!{INSTANCE_LABEL}"
-        return self.custom.list_cluster_custom_object(GROUP, VERSION, PLURAL, label_selector=selector)["items"]
+        return self.custom.list_cluster_custom_object(GROUP, VERSION, plural, label_selector=selector)["items"]
 
     def clean_up(self, timeout: float = 180) -> None:
         """Delete every RedisCluster this stack made (the operator must be running: the finalizers are
-        its to remove), then the namespaces."""
-        for obj in self.mine():
-            with contextlib.suppress(ApiException):
-                self.delete(obj["metadata"]["namespace"], obj["metadata"]["name"])
-        eventually(lambda: not self.mine(), timeout, interval=0.5, message="every RedisCluster deleted")
+        its to remove), then its RedisSnapshots (final snapshots among them), then the namespaces."""
+        for plural in (PLURAL, SNAPSHOTS):
+            for obj in self.mine(plural):
+                with contextlib.suppress(ApiException):
+                    self.custom.delete_namespaced_custom_object(
+                        GROUP, VERSION, obj["metadata"]["namespace"], plural, obj["metadata"]["name"]
+                    )
+            eventually(lambda plural=plural: not self.mine(plural), timeout, interval=0.5, message=f"{plural} deleted")
         for namespace in self.namespaces:
             with contextlib.suppress(ApiException):
                 self.core.delete_namespace(namespace)

@@ -45,14 +45,19 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 
 {{/* The rules the operator needs on objects in a namespace it watches: only the verbs it uses. */}}
 {{- define "eco.namespacedRules" -}}
+# get: a RedisSnapshot reads the RedisCluster it is taken of, a restore the RedisSnapshot it names;
+# create: a final snapshot gets a RedisSnapshot.
 - apiGroups: [redis.elasticache-operator.io]
   resources: [redisclusters]
-  verbs: [list, watch, patch]
+  verbs: [get, list, watch, patch]
 - apiGroups: [redis.elasticache-operator.io]
-  resources: [redisclusters/status]
+  resources: [redissnapshots]
+  verbs: [get, list, watch, patch, create]
+- apiGroups: [redis.elasticache-operator.io]
+  resources: [redisclusters/status, redissnapshots/status]
   verbs: [patch]
 - apiGroups: [redis.elasticache-operator.io]
-  resources: [redisclusters/finalizers]
+  resources: [redisclusters/finalizers, redissnapshots/finalizers]
   verbs: [update]
 - apiGroups: [""]
   resources: [secrets]

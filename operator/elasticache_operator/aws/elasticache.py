@@ -13,8 +13,10 @@ from .calls import Calls
 from .errors import AWSCallError
 
 NOT_FOUND = "ReplicationGroupNotFoundFault"
+SNAPSHOT_NOT_FOUND = "SnapshotNotFoundFault"
 NO_MODIFICATIONS = "No modifications were requested"
 PAGE = 100  # the most DescribeReplicationGroups, DescribeCacheClusters and DescribeEvents return at once
+SNAPSHOT_PAGE = 50  # the most DescribeSnapshots returns at once
 
 
 class ElastiCache:
@@ -24,10 +26,12 @@ class ElastiCache:
     def _call(self, operation: str, fn: Callable[..., Any], write: bool = False, **kwargs: Any) -> Any:
         return self.calls(operation, fn, write=write, **kwargs)
 
-    def _pages(self, operation: str, fn: Callable[..., Any], key: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    def _pages(
+        self, operation: str, fn: Callable[..., Any], key: str, size: int = PAGE, **kwargs: Any
+    ) -> Iterator[dict[str, Any]]:
         marker: str | None = None
         while True:
-            params = {**kwargs, "MaxRecords": PAGE, **({"Marker": marker} if marker else {})}
+            params = {**kwargs, "MaxRecords": size, **({"Marker": marker} if marker else {})}
             page = self.calls(operation, fn, **params)
             yield from page[key]
             marker = page.get("Marker")
@@ -146,6 +150,65 @@ class ElastiCache:
             write=True,
             ResourceName=arn,
             TagKeys=list(keys),
+        )
+
+    def create_snapshot(
+        self, name: str, tags: dict[str, str], group_id: str | None = None, cache_cluster_id: str | None = None
+    ) -> bool:
+        """False when a snapshot of that name exists already (a create of ours that raced, or a restart)."""
+        source = {"CacheClusterId": cache_cluster_id} if cache_cluster_id else {"ReplicationGroupId": group_id}
+        try:
+            self._call(
+                "CreateSnapshot",
+                self.client.create_snapshot,
+                write=True,
+                SnapshotName=name,
+                Tags=[{"Key": k, "Value": v} for k, v in sorted(tags.items())],
+                **source,
+            )
+            return True
+        except AWSCallError as e:
+            if e.code != "SnapshotAlreadyExistsFault":
+                raise
+            return False
+
+    def describe_snapshot(self, name: str) -> dict[str, Any] | None:
+        try:
+            snapshots = self._call(
+                "DescribeSnapshots", self.client.describe_snapshots, SnapshotName=name, ShowNodeGroupConfig=True
+            )["Snapshots"]
+        except AWSCallError as e:
+            if e.code == SNAPSHOT_NOT_FOUND:
+                return None
+            raise
+        return snapshots[0] if snapshots else None
+
+    def list_snapshots(self, group_id: str | None = None) -> Iterator[dict[str, Any]]:
+        """Manual snapshots (the operator's, final ones, ones made by hand), 50 a page; automatic ones
+        (one a day per group with backups on) are described by name only when a RedisSnapshot names one."""
+        where = {"ReplicationGroupId": group_id} if group_id else {"SnapshotSource": "manual"}
+        return self._pages(
+            "DescribeSnapshots",
+            self.client.describe_snapshots,
+            "Snapshots",
+            size=SNAPSHOT_PAGE,
+            ShowNodeGroupConfig=True,
+            **where,
+        )
+
+    def delete_snapshot(self, name: str) -> bool:
+        """False when it was gone already."""
+        try:
+            self._call("DeleteSnapshot", self.client.delete_snapshot, write=True, SnapshotName=name)
+            return True
+        except AWSCallError as e:
+            if e.code != SNAPSHOT_NOT_FOUND:
+                raise
+            return False
+
+    def test_failover(self, group_id: str, shard_id: str) -> None:
+        self._call(
+            "TestFailover", self.client.test_failover, write=True, ReplicationGroupId=group_id, NodeGroupId=shard_id
         )
 
     def delete(self, group_id: str, final_snapshot: str | None) -> bool:

@@ -23,6 +23,8 @@ from typing import Any
 from .. import metrics
 from ..core.naming import TAG_UID
 from ..core.observed import ObservedGroup, observed_group
+from ..core.snapshot import BUSY as BUSY_SNAPSHOT
+from ..core.snapshot import ObservedSnapshot, observed_snapshot
 from .ec2 import EC2
 from .elasticache import PAGE, ElastiCache
 from .errors import AWSCallError
@@ -40,6 +42,15 @@ class Known:
     tags: dict[str, str]
     described_at: float  # monotonic
     stale: bool = False  # changed by the operator since: describe before trusting
+
+
+@dataclass
+class KnownSnapshot:
+    snapshot: dict[str, Any] | None  # None: ElastiCache has none of that name
+    described_at: float  # monotonic
+
+
+SNAPSHOT_KEY = "snapshot:"  # the wake-up keys of snapshots, beside the groups' ids
 
 
 @dataclass(frozen=True)
@@ -84,6 +95,8 @@ class Observer:
     _retry_resync_at: float = 0.0
     _resync_failures: int = 0
     _last_listing: float | None = None
+    _snapshots: dict[str, KnownSnapshot] = field(default_factory=dict)  # snapshot name → as last described
+    _watched_snapshots: set[str] = field(default_factory=set)  # the names RedisSnapshots and restores follow
     _lock: threading.RLock = field(default_factory=threading.RLock)
     ready: threading.Event = field(default_factory=threading.Event)
 
@@ -122,7 +135,9 @@ class Observer:
         self._keep_version(group)
         with self._lock:
             self._groups[group_id] = Known(group, tags, self.clock())
-            return self._view(self._groups[group_id])
+            view = self._view(self._groups[group_id])
+        self._group_settled(group_id, known.group.get("Status") if known else None, group.get("Status"))
+        return view
 
     def noted_create(self, group_id: str, tags: dict[str, str]) -> None:
         """The operator asked AWS to create this group: it exists from now on, creating, until an event
@@ -205,6 +220,90 @@ class Observer:
             self._security_groups_read = {k: at for k, at in self._security_groups_read.items() if at > started}
         return []
 
+    # --- snapshots (RedisSnapshot, restores) --------------------------------------------------------
+
+    def watch_snapshot(self, name: str) -> None:
+        """Follow this snapshot: listed with the others at each resync, and while it is busy."""
+        with self._lock:
+            self._watched_snapshots.add(name)
+
+    def unwatch_snapshot(self, name: str) -> None:
+        with self._lock:
+            self._watched_snapshots.discard(name)
+            self._snapshots.pop(name, None)
+
+    def snapshot(self, name: str) -> ObservedSnapshot | None:
+        """The snapshot as last seen; described once when first asked for."""
+        with self._lock:
+            known = self._snapshots.get(name)
+        if known is None:
+            return self.describe_snapshot(name)
+        return observed_snapshot(known.snapshot) if known.snapshot else None
+
+    def describe_snapshot(self, name: str) -> ObservedSnapshot | None:
+        """Ask AWS now (a deletion is confirmed so), and keep the answer."""
+        started = self.clock()
+        snapshot = self.elasticache.describe_snapshot(name)
+        with self._lock:
+            known = self._snapshots.get(name)
+            if known is None or known.described_at <= started:
+                known = self._snapshots[name] = KnownSnapshot(snapshot, self.clock())
+            return observed_snapshot(known.snapshot) if known.snapshot else None
+
+    def noted_snapshot(self, name: str, status: str, group_id: str = "") -> None:
+        """The operator asked AWS to create or delete this snapshot: it is `status` until a listing says more."""
+        with self._lock:
+            known = self._snapshots.get(name)
+            base = known.snapshot if known is not None and known.snapshot else {"SnapshotName": name}
+            if group_id:
+                base = {**base, "ReplicationGroupId": group_id}
+            self._snapshots[name] = KnownSnapshot({**base, "SnapshotStatus": status}, self.clock())
+
+    def list_snapshots(self, group_id: str | None = None) -> None:
+        """The manual snapshots (or one group's), 50 a page; a followed snapshot the listing does not have
+        (an automatic one, or one deleted meanwhile) is described on its own."""
+        started = self.clock()
+        listed = {s["SnapshotName"]: s for s in self.elasticache.list_snapshots(group_id)}
+        changed = set()
+        with self._lock:
+            for name, snapshot in listed.items():
+                known = self._snapshots.get(name)
+                if known is not None and known.described_at > started:
+                    continue
+                if known is None or known.snapshot != snapshot:
+                    changed.add(name)
+                self._snapshots[name] = KnownSnapshot(snapshot, self.clock())
+            missing = [n for n in self._watched_snapshots if n not in listed and group_id is None]
+            missing = [n for n in missing if (k := self._snapshots.get(n)) is None or k.described_at <= started]
+        for name in missing:
+            before = self._snapshots.get(name)
+            after = self.describe_snapshot(name)
+            if before is None or (observed_snapshot(before.snapshot) if before.snapshot else None) != after:
+                changed.add(name)
+        with self._lock:
+            changed &= self._watched_snapshots
+        self._notify({SNAPSHOT_KEY + name for name in changed})
+
+    def _snapshots_busy(self, group_id: str | None = None) -> bool:
+        with self._lock:
+            return any(
+                (known := self._snapshots.get(name)) is not None
+                and known.snapshot is not None
+                and known.snapshot.get("SnapshotStatus") in BUSY_SNAPSHOT
+                and (group_id is None or known.snapshot.get("ReplicationGroupId") == group_id)
+                for name in self._watched_snapshots
+            )
+
+    def _group_settled(self, group_id: str, before: str | None, after: str | None) -> None:
+        """A group that finished snapshotting (or a restore that finished creating one) changed the
+        followed snapshots: read them again now rather than at the next listing."""
+        if after != "available" or before not in ("snapshotting", "creating"):
+            return
+        if before == "snapshotting" and self._snapshots_busy(group_id):
+            self.list_snapshots(group_id)
+        elif before == "creating" and self._snapshots_busy():
+            self.list_snapshots()
+
     # --- keeping the snapshot -----------------------------------------------------------------------
 
     def resync(self) -> int:
@@ -214,6 +313,8 @@ class Observer:
             groups = list(self.elasticache.list_groups())
             members = {node["CacheClusterId"]: Member.of(node) for node in self.elasticache.list_cache_clusters()}
             tags = self.tagging.group_tags(self.cluster_name)
+            if self._watched_snapshots:
+                self.list_snapshots()
             if self.ec2 is not None:
                 self._network = self._read_network()
                 self.refresh_security_groups()
@@ -254,7 +355,7 @@ class Observer:
     def _take_listing(
         self, groups: list[dict[str, Any]], started: float, tags: dict[str, dict[str, str]] | None
     ) -> set[str]:
-        changed = set()
+        changed, settled = set(), []
         with self._lock:
             listed = {g["ReplicationGroupId"] for g in groups}
             for group in groups:
@@ -262,6 +363,8 @@ class Observer:
                 known = self._groups.get(group_id)
                 if known is not None and known.described_at > started:
                     continue  # described or changed since this listing began: what we have is newer
+                if known is not None and known.group.get("Status") != group.get("Status"):
+                    settled.append((group_id, known.group.get("Status"), group.get("Status")))
                 if tags is not None:
                     group_tags = tags.get(group.get("ARN", ""), {})
                 else:
@@ -272,6 +375,8 @@ class Observer:
             # Gone: listed before and not now, unless (re)described since this listing began.
             gone = [i for i, k in self._groups.items() if i not in listed and k.described_at < started]
         self._forget(gone)
+        for group_id, before, after in settled:
+            self._group_settled(group_id, before, after)
         return changed | set(gone)
 
     def _forget(self, group_ids: Iterable[str]) -> None:
@@ -319,7 +424,8 @@ class Observer:
 
     def busy(self) -> bool:
         with self._lock:
-            return any(k.group.get("Status") not in SETTLED for k in self._groups.values())
+            groups = any(k.group.get("Status") not in SETTLED for k in self._groups.values())
+        return groups or self._snapshots_busy()
 
     def due(self) -> str | None:
         """What to do now: 'resync', 'listing', 'events', or None. A resync that failed is tried again
@@ -345,6 +451,8 @@ class Observer:
                     self._resync_failures = 0
                 elif work == "listing":
                     self.list_groups()
+                    if self._snapshots_busy():
+                        self.list_snapshots()
                 elif self.ready.is_set():
                     self.poll_events()
             except Exception as e:  # noqa: BLE001 - keep observing whatever one turn did

@@ -38,6 +38,10 @@ CHANGE_NOT_SUPPORTED = "ChangeNotSupported"
 UNKNOWN_STATUS = "UnknownStatus"
 ADOPTION_REFUSED = "AdoptionRefused"
 OBSERVING = "Observing"
+FAILED = "Failed"  # a snapshot ElastiCache could not take
+NOT_FOUND = "NotFound"  # a snapshot that is not (or no longer) in ElastiCache
+SOURCE_NOT_READY = "SourceNotReady"  # the RedisCluster a snapshot is to be taken of is missing or not Ready
+RESTORING = "Restoring"  # a group being created from a snapshot
 REASONS = (
     CREATING,
     AVAILABLE,
@@ -52,6 +56,10 @@ REASONS = (
     UNKNOWN_STATUS,
     ADOPTION_REFUSED,
     OBSERVING,
+    FAILED,
+    NOT_FOUND,
+    SOURCE_NOT_READY,
+    RESTORING,
 )
 
 # The one table from ElastiCache status strings to verdicts.

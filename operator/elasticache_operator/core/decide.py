@@ -114,16 +114,19 @@ def decide(
     return Decision(verdict, plan=plan, step=step, applying=now_applying, write_secret=True)
 
 
-def claimed_elsewhere(status: Mapping[str, Any], instance: str) -> c.Verdict | None:
-    """Another operator installation manages this object (its label was changed afterwards): its
-    group may live in another AWS account, where this installation would wrongly find it gone."""
+def claimed_elsewhere(
+    status: Mapping[str, Any], instance: str, kind: str = "RedisCluster", managed: str = "replicationGroupId"
+) -> c.Verdict | None:
+    """Another operator installation manages this object (its label was changed afterwards): what it
+    manages may live in another AWS account, where this installation would wrongly find it gone.
+    `managed`: the status field naming what it manages in AWS."""
     recorded = status.get("operatorInstance") or ""
-    if not status.get("replicationGroupId") or recorded == instance:
+    if not status.get(managed) or recorded == instance:
         return None
     return c.Verdict(
         "False",
         c.NOT_OWNED,
-        f"This RedisCluster is managed by the operator installation {recorded or '(default)'!r}, but its label"
+        f"This {kind} is managed by the operator installation {recorded or '(default)'!r}, but its label"
         f" elasticache-operator.io/instance now names {instance or '(none)'!r}. Moving a cluster between"
         " installations is not supported: set the label back",
         terminal=True,

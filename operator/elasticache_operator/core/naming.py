@@ -25,6 +25,12 @@ def replication_group_id(namespace: str, name: str, uid: str) -> str:
     return f"{slug}-{digest}"
 
 
+def snapshot_name(namespace: str, name: str, uid: str) -> str:
+    """A RedisSnapshot's ElastiCache snapshot: from its identity like a group id, so a restart between
+    CreateSnapshot and the status never takes a second one (the name is taken: SnapshotAlreadyExists)."""
+    return replication_group_id(namespace, name, uid)
+
+
 def final_snapshot_name(group_id: str, deletion_timestamp: str) -> str:
     """From the object's deletionTimestamp, so a retried delete asks for the same snapshot.
     2026-11-23T12:00:05Z → <group>-final-20261123-120005 (letters, digits, single hyphens)."""

@@ -46,6 +46,7 @@ class ObservedGroup:
     transit_encryption: bool = True
     security_group_ids: tuple[str, ...] = ()
     slow_log_error: str = ""  # AWS's Message when the slow-log delivery ended in `error` (it did not take)
+    replica_ids: tuple[str, ...] = ()  # cache clusters serving as replicas now (CurrentRole), non-sharded only
 
     @property
     def slow_log_enabled(self) -> bool:
@@ -84,6 +85,7 @@ def observed_group(group: dict[str, Any], engine_version: str | None, tags: dict
         auth_token_modified=str(group.get("AuthTokenLastModifiedDate") or ""),
         transit_encryption=bool(group.get("TransitEncryptionEnabled", True)),
         slow_log_error=_slow_log_error(group),
+        replica_ids=_replicas(node_groups, sharded),
     )
 
 
@@ -93,6 +95,13 @@ def _slow_log(group: dict[str, Any]) -> SlowLogDelivery | None:
             details = (config.get("DestinationDetails") or {}).get("CloudWatchLogsDetails") or {}
             return SlowLogDelivery(details.get("LogGroup", ""), config.get("LogFormat", ""), config.get("Status", ""))
     return None
+
+
+def _replicas(node_groups: list[dict[str, Any]], sharded: bool) -> tuple[str, ...]:
+    if sharded or not node_groups:
+        return ()
+    members = node_groups[0].get("NodeGroupMembers") or []
+    return tuple(m["CacheClusterId"] for m in members if m.get("CurrentRole") == "replica" and m.get("CacheClusterId"))
 
 
 def _slow_log_error(group: dict[str, Any]) -> str:

@@ -1,4 +1,4 @@
-"""Writing a RedisCluster's status from the operator's own reconcile loop (outside kopf's handlers)."""
+"""Writing an object's status from the operator's own reconcile loop (outside kopf's handlers)."""
 
 from __future__ import annotations
 
@@ -26,14 +26,16 @@ class StatusWriter:
     def __init__(self, api: CustomObjectsApi) -> None:
         self.api = api
 
-    def patch(self, namespace: str, name: str, current: dict[str, Any], wanted: dict[str, Any]) -> bool:
+    def patch(
+        self, namespace: str, name: str, current: dict[str, Any], wanted: dict[str, Any], plural: str = PLURAL
+    ) -> bool:
         """Merge what changed into .status; nothing is sent when nothing changed. False if the object is gone."""
         changes = changed_fields(current, wanted)
         if not changes:
             return True
         try:
             self.api.patch_namespaced_custom_object_status(
-                API_GROUP, API_VERSION, namespace, PLURAL, name, {"status": changes}, _request_timeout=TIMEOUT
+                API_GROUP, API_VERSION, namespace, plural, name, {"status": changes}, _request_timeout=TIMEOUT
             )
         except ApiException as e:
             if e.status == 404:

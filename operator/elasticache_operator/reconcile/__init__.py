@@ -22,6 +22,7 @@ from ..aws.observer import Observer
 from ..core import conditions as c
 from ..core.desired import Identity
 from ..core.effects import Event
+from ..kube.objects import RedisObjects
 from ..kube.secrets import Secrets
 from ..kube.security_group_policies import SecurityGroupPolicies
 from ..kube.status import StatusWriter
@@ -57,6 +58,7 @@ class Deps:
     status: StatusWriter
     settings: Settings
     policies: SecurityGroupPolicies
+    objects: RedisObjects
     ec2: EC2 | None = None  # None: security groups are not the operator's to manage
     now: Callable[[], datetime.datetime] = lambda: datetime.datetime.now(datetime.UTC)
 
@@ -86,6 +88,7 @@ class Visit:
 
     body: dict[str, Any]
     deps: Deps
+    counted: bool = True  # in the RedisClusters-by-phase gauge (other kinds are not)
 
     @property
     def meta(self) -> dict[str, Any]:
@@ -133,7 +136,8 @@ class Visit:
         if requeue is None and verdict.progressing:
             requeue = self.deps.settings.poll_seconds
         metrics.reconcile_total.labels(_result(verdict)).inc()
-        metrics.record_phase(self.identity.uid, verdict.reason)
+        if self.counted:
+            metrics.record_phase(self.identity.uid, verdict.reason)
         return Outcome(status=status, events=events, requeue_after=requeue, verdict=verdict)
 
 

@@ -987,8 +987,9 @@ async def serve(port: int, crd_paths: list[str], kubeconfig_path: str | None, hi
     import yaml
 
     api = KubernetesAPI(history_limit=history_limit)
-    for path in crd_paths:
-        for doc in yaml.safe_load_all(pathlib.Path(path).read_text()):
+    files = [f for p in map(pathlib.Path, crd_paths) for f in (sorted(p.glob("*.yaml")) if p.is_dir() else [p])]
+    for path in files:
+        for doc in yaml.safe_load_all(path.read_text()):
             if doc and doc.get("kind") == "CustomResourceDefinition":
                 api._insert(CRDS, None, doc)
     async with kmock.Server(api, port=port) as server:
@@ -1005,7 +1006,9 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--crd", action="append", default=[], help="CRD manifest to register (repeatable)")
+    parser.add_argument(
+        "--crd", action="append", default=[], help="CRD manifest, or a folder of them, to register (repeatable)"
+    )
     parser.add_argument("--kubeconfig", help="write a kubeconfig for this server here")
     parser.add_argument("--history-limit", type=int, default=5000, help="watch events kept for resumption")
     args = parser.parse_args()
