@@ -48,6 +48,18 @@ def test_snapshot_policy_takes_a_final_snapshot(cluster, aws, namespace):
     assert any(
         snapshot["SnapshotName"] in (e.message or "") for e in cluster.core.list_namespaced_event(namespace).items
     )
+    # The way back: a RedisSnapshot names it, kept whatever happens to it, owned by nothing.
+    final = cluster.wait_snapshot(namespace, "keepdata-final")
+    assert final["spec"] == {"snapshotName": snapshot["SnapshotName"], "deletionPolicy": "Retain"}
+    assert final["metadata"]["labels"]["redis.elasticache-operator.io/source-cluster"] == "keepdata"
+    assert not final["metadata"].get("ownerReferences") and final["status"]["deletionPolicy"] == "Retain"
+
+    gid = group_id_of(cluster.create(namespace, "keepdata", deletionPolicy="Snapshot"))  # the same name, later
+    cluster.wait_ready(namespace, "keepdata")
+    cluster.delete(namespace, "keepdata")
+    second = cluster.wait_snapshot(namespace, "keepdata-final-2", timeout=90)
+    assert second["spec"]["snapshotName"].startswith(f"{gid}-final-")
+    assert cluster.get_snapshot(namespace, "keepdata-final")["spec"] == final["spec"]  # the first one is untouched
 
 
 def test_retain_policy_leaves_the_group_and_its_tags(cluster, aws, namespace):

@@ -186,7 +186,7 @@ class ElastiCache:
     def list_snapshots(self, group_id: str | None = None) -> Iterator[dict[str, Any]]:
         """Manual snapshots (the operator's, final ones, ones made by hand), 50 a page; automatic ones
         (one a day per group with backups on) are described by name only when a RedisSnapshot names one."""
-        where = {"ReplicationGroupId": group_id} if group_id else {"SnapshotSource": "manual"}
+        where = {"ReplicationGroupId": group_id} if group_id else {"SnapshotSource": "user"}  # user: manual ones
         return self._pages(
             "DescribeSnapshots",
             self.client.describe_snapshots,

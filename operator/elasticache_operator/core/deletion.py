@@ -4,7 +4,8 @@ security groups the operator made for it."""
 
 from __future__ import annotations
 
-from typing import Literal
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from . import conditions as c
 from .access import removal_effects
@@ -12,9 +13,29 @@ from .decide import status_fields
 from .effects import CheckOwnership, Decided, DeleteGroup, DeleteLogGroup, Effect, Event, Post
 from .naming import final_snapshot_name, is_owned, log_group_name
 from .observed import ObservedGroup
+from .snapshot import FINAL_LABEL
 from .visit import disowned
 
 Policy = Literal["Delete", "Retain", "Snapshot"]
+
+
+@dataclass(frozen=True)
+class FinalSnapshot:
+    """The group's final snapshot once the group is gone, and the RedisSnapshots of the namespace: the
+    way back to its data is a RedisSnapshot that names it (`kubectl get redissnapshots`)."""
+
+    snapshot_name: str
+    cluster_name: str
+    existing: dict[str, str]  # RedisSnapshot name → the snapshot it names (spec.snapshotName, or "")
+    labels: dict[str, str]  # the operator installation's claim on it (instance label), if any
+
+
+@dataclass(frozen=True)
+class CreateSnapshotObject(Effect):
+    """A RedisSnapshot for a final snapshot: taken under management and kept, owned by nothing, so
+    neither garbage collection nor deleting it loses the data."""
+
+    body: dict[str, Any]
 
 
 def policy_of(spec: dict[str, object]) -> Policy:
@@ -32,11 +53,14 @@ def decide_deletion(
     deletion_stamp: str,
     secret_name: str,
     security_groups: list[tuple[str, str]],
+    final: FinalSnapshot | None = None,
 ) -> Decided:
     """`security_groups`: (id, role) of those EC2 lists now for this RedisCluster (read only once the
-    group is gone); `deletion_stamp`: the object's deletionTimestamp, which names the final snapshot."""
+    group is gone); `deletion_stamp`: the object's deletionTimestamp, which names the final snapshot;
+    `final`: the final snapshot, once the group is gone, if ElastiCache has it."""
     if observed is None:
-        return _after_the_group(policy, group_id, uid, security_groups)
+        after = _after_the_group(policy, group_id, uid, security_groups)
+        return after if final is None else _with_final_snapshot(after, final)
     if not is_owned(observed.tags, uid):
         message = f"Replication group {group_id} is not this RedisCluster's; left in AWS"
         return Decided(c.Verdict("False", c.NOT_OWNED, message), (Post(Event("Warning", c.NOT_OWNED, message)),))
@@ -74,3 +98,27 @@ def _after_the_group(policy: Policy, group_id: str, uid: str, security_groups: l
         return Decided(c.Verdict("False", c.DELETING, message, progressing=True), tuple(effects), done=False)
     effects.insert(0, Post(Event("Normal", "Deleted", f"Replication group {group_id} is gone")))
     return Decided(c.Verdict("False", c.DELETING, f"Replication group {group_id} is gone"), tuple(effects))
+
+
+def _with_final_snapshot(after: Decided, final: FinalSnapshot) -> Decided:
+    """A RedisSnapshot named after the cluster (`<name>-final`, or with a number when that is taken),
+    unless one names the snapshot already."""
+    if final.snapshot_name in final.existing.values():
+        return after
+    name = next(
+        candidate
+        for n in range(1, len(final.existing) + 2)
+        if (candidate := f"{final.cluster_name[:240]}-final" + (f"-{n}" if n > 1 else "")) not in final.existing
+    )
+    body = {
+        "apiVersion": "redis.elasticache-operator.io/v1alpha1",
+        "kind": "RedisSnapshot",
+        "metadata": {"name": name, "labels": {**final.labels, FINAL_LABEL: final.cluster_name}},
+        "spec": {"snapshotName": final.snapshot_name, "deletionPolicy": "Retain"},
+    }
+    said = (
+        f"RedisSnapshot {name} keeps final snapshot {final.snapshot_name}; a RedisCluster with"
+        f" spec.restoreFrom.redisSnapshotName: {name} gets the data back"
+    )
+    effects = (CreateSnapshotObject(body), Post(Event("Normal", "FinalSnapshot", said)), *after.effects)
+    return Decided(after.verdict, effects, after.status, after.requeue_after, after.retry, after.done)

@@ -6,16 +6,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import metrics
+from .. import INSTANCE_LABEL, metrics
 from ..aws.errors import AWSCallError
-from ..core import access
+from ..core import access, naming
 from ..core.decide import claimed_elsewhere
-from ..core.deletion import decide_deletion, policy_of
+from ..core.deletion import CreateSnapshotObject, FinalSnapshot, decide_deletion, policy_of
 from ..core.effects import Event
 from ..core.observed import ObservedGroup
 from . import Deps, Outcome, Visit, forget, locked, stamp
 from .cluster import Target
-from .effects import carry_out, failed
+from .effects import Carried, acts, carry_out, failed
+from .snapshot import PLURAL as SNAPSHOTS
 
 
 def finalize(body: dict[str, Any], deps: Deps) -> Outcome:
@@ -38,15 +39,16 @@ def _finalize(visit: Visit) -> Outcome:
         # Never "gone" to the wrong installation: the finalizer stays until the right one deletes it.
         return _unfinished(visit.conclude(elsewhere, {}, visit.deps.settings.retry_seconds))
     policy = policy_of(visit.spec)
+    deletion_stamp = visit.meta.get("deletionTimestamp") or stamp(visit.deps.now())
     try:
         observed = _observed(visit, group_id)
         security_groups = _security_groups(visit) if observed is None and policy != "Retain" else []
+        final = _final_snapshot(visit, group_id, deletion_stamp) if observed is None and policy == "Snapshot" else None
     except AWSCallError as e:
         return _unfinished(failed(visit, e, {}))
-    deletion_stamp = visit.meta.get("deletionTimestamp") or stamp(visit.deps.now())
     secret_name = visit.status.get("connectionSecretName", "")
     decided = decide_deletion(
-        policy, observed, group_id, visit.identity.uid, deletion_stamp, secret_name, security_groups
+        policy, observed, group_id, visit.identity.uid, deletion_stamp, secret_name, security_groups, final
     )
     carried = carry_out(decided.effects, visit)
     if carried.failure is not None:
@@ -72,6 +74,27 @@ def _security_groups(visit: Visit) -> list[tuple[str, str]]:
         return []
     listed = visit.deps.observer.refresh_security_groups(visit.identity.uid)
     return [(group["GroupId"], access.role_of(group)) for group in listed]
+
+
+def _final_snapshot(visit: Visit, group_id: str, deletion_stamp: str) -> FinalSnapshot | None:
+    """The final snapshot AWS took, if it did (not of a group that failed to come up), and the
+    RedisSnapshots of the namespace, to see whether one names it already."""
+    name = naming.final_snapshot_name(group_id, deletion_stamp)
+    if visit.deps.observer.describe_snapshot(name) is None:
+        return None
+    objects = visit.deps.objects.list(SNAPSHOTS, visit.identity.namespace, "")
+    existing = {o["metadata"]["name"]: ((o.get("spec") or {}).get("snapshotName") or "").lower() for o in objects}
+    instance = visit.deps.settings.instance
+    labels = {INSTANCE_LABEL: instance} if instance else {}
+    return FinalSnapshot(name, visit.identity.name, existing, labels)
+
+
+@acts(CreateSnapshotObject)
+def _create_snapshot_object(effect: CreateSnapshotObject, visit: Visit, carried: Carried) -> None:
+    """A name taken meanwhile (by an object made between the listing and this create) fails the
+    deletion handler, which kopf retries; the next visit lists again and picks another name."""
+    if not visit.deps.objects.create(SNAPSHOTS, visit.identity.namespace, effect.body):
+        raise RuntimeError(f"RedisSnapshot {effect.body['metadata']['name']} was created meanwhile; trying again")
 
 
 def _unfinished(outcome: Outcome) -> Outcome:
