@@ -114,3 +114,38 @@ def test_admission_refuses_two_sources_and_a_changed_spec(cluster, namespace):
         )
     )
     assert refused["code"] == 422 and "cannot be changed after creation" in refused["message"]
+
+
+def test_a_cluster_restored_from_a_redis_snapshot_says_where_its_data_came_from(cluster, aws, namespace):
+    cluster.password_secret(namespace)
+    cluster.create(namespace, "origin")
+    cluster.wait_ready(namespace, "origin")
+    cluster.create_snapshot(namespace, "origin-now", redisClusterName="origin")
+    name = cluster.wait_snapshot(namespace, "origin-now")["status"]["snapshotName"]
+
+    cluster.create(namespace, "copy", restoreFrom={"redisSnapshotName": "origin-now"})
+    obj = cluster.wait_ready(namespace, "copy", timeout=90)
+    assert obj["status"]["restoredFrom"] == {"snapshotName": name, "redisSnapshotName": "origin-now"}
+    assert "Restoring" in cluster.event_reasons(namespace, "copy")
+    refused = cluster.refusal(lambda: cluster.patch_spec(namespace, "copy", {"restoreFrom": None}))
+    assert (
+        refused["code"] == 422 and "restoreFrom can only be set when the RedisCluster is created" in refused["message"]
+    )
+
+
+def test_a_restore_aws_would_refuse_is_refused_before_any_call(cluster, aws, namespace):
+    cluster.password_secret(namespace)
+    cluster.create(namespace, "shards", enableSharding=True, numShards=2, numReplicaNodes=1, engineVersion="7.1")
+    cluster.wait_ready(namespace, "shards")
+    cluster.create_snapshot(namespace, "shards-now", redisClusterName="shards")
+    cluster.wait_snapshot(namespace, "shards-now")
+    since = last_seq(aws)
+
+    cluster.create(namespace, "flat", engineVersion="7.1", restoreFrom={"redisSnapshotName": "shards-now"})
+    ready = cluster.wait_reason(namespace, "flat", "InvalidSpec")
+    assert "sharded" in ready["message"] and "enableSharding: true" in ready["message"]
+    cluster.create(namespace, "nowhere", restoreFrom={"redisSnapshotName": "no-such-snapshot"})
+    ready = cluster.wait_reason(namespace, "nowhere", "InvalidSpec")
+    assert ready["message"] == "restoreFrom: RedisSnapshot no-such-snapshot does not exist in this namespace"
+    cluster.wait_event(namespace, "nowhere", "InvalidSpec")
+    assert calls(aws, "CreateReplicationGroup", since) == []

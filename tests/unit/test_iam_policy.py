@@ -63,3 +63,13 @@ def test_changes_are_scoped_by_the_ownership_tag():
         ):
             condition = json.dumps(statement.get("Condition", {}))
             assert "elasticache-operator.io/cluster" in condition, statement["Sid"]
+
+
+def test_snapshots_are_taken_with_the_ownership_tag_and_deleted_only_when_they_carry_it():
+    for action, condition in (
+        ("elasticache:CreateSnapshot", "aws:RequestTag/elasticache-operator.io/cluster"),
+        ("elasticache:DeleteSnapshot", "aws:ResourceTag/elasticache-operator.io/cluster"),
+        ("elasticache:TestFailover", "aws:ResourceTag/elasticache-operator.io/cluster"),
+    ):
+        statements = [s for s in POLICY["Statement"] if action in s["Action"]]
+        assert any(condition in json.dumps(s.get("Condition", {})) for s in statements), action

@@ -54,6 +54,17 @@ class Accessibility(SpecModel):
     accessibility_mode: Literal["vpc", "scoping-workloads-in-vpc"] = "vpc"
 
 
+class RestoreFrom(SpecModel):
+    redis_snapshot_name: str | None = Field(default=None, min_length=1, max_length=253, pattern=K8S_NAME_PATTERN)
+    snapshot_name: str | None = Field(default=None, min_length=1, max_length=255, pattern=r"^[a-zA-Z][a-zA-Z0-9.-]*$")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> RestoreFrom:
+        if (self.redis_snapshot_name is None) == (self.snapshot_name is None):
+            raise ValueError("restoreFrom needs exactly one of redisSnapshotName and snapshotName")
+        return self
+
+
 class RedisClusterSpec(SpecModel):
     instance_size: str = Field(pattern=NODE_TYPE_PATTERN)
     default_user_password: PasswordSource | None = None  # required unless managementPolicy is ObserveOnly
@@ -71,6 +82,7 @@ class RedisClusterSpec(SpecModel):
     tags: dict[str, Annotated[str, Field(max_length=256)]] = Field(default_factory=dict, max_length=MAX_USER_TAGS)
     deletion_policy: Literal["Delete", "Retain", "Snapshot"] = "Snapshot"
     connection_secret_name: str | None = Field(default=None, min_length=1, max_length=253, pattern=K8S_NAME_PATTERN)
+    restore_from: RestoreFrom | None = None  # create-only: the group starts with a snapshot's data
 
     @model_validator(mode="after")
     def _cross_field_rules(self) -> RedisClusterSpec:
@@ -122,6 +134,8 @@ def transition_problems(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
         problems.append("port cannot be changed after creation")
     if old.get("engine", "redis") != new.get("engine", "redis"):
         problems.append("engine cannot be changed after creation")
+    if old.get("restoreFrom") != new.get("restoreFrom"):
+        problems.append("restoreFrom can only be set when the RedisCluster is created")
     return problems
 
 

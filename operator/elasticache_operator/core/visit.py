@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import naming
-from .conditions import AWS_ERROR, NOT_OWNED, Verdict
+from .conditions import AWS_ERROR, NOT_OWNED, RESTORING, Verdict
 from .connection import ConnectionSecret, connection_data
 from .decide import Applying, Decision, decide, settled, status_fields
 from .desired import DesiredGroup, Identity, Placement, create_request
@@ -32,6 +32,7 @@ from .effects import (
 from .observed import ObservedGroup
 from .password import PasswordAction, Pending, password_action
 from .plan import FieldChange
+from .restore import RestoreSource, restore_refusal, restore_request
 from .spec import OWNERSHIP_TAG_PREFIX
 
 
@@ -54,6 +55,7 @@ class Situation:
     retry_seconds: float
     connection: ConnectionSecret | None = None  # read once the group exists
     pending: Pending | None = dataclasses.field(default=None, repr=False)
+    restore: RestoreSource | None = None  # spec.restoreFrom, read while the group is still to be created
 
     @property
     def pending_name(self) -> str:
@@ -94,6 +96,8 @@ def decide_visit(s: Situation) -> Decided:
         status["slowLogError"] = delivery.record
     if s.pending is not None:  # remembered in status, so it is read until settled, even after a crash
         status["passwordPending"] = True
+    if decision.create and s.restore is not None and (refused := restore_refusal(s.desired, s.restore)):
+        return Decided(refused, status=status, retry=not refused.terminal)
     effects = _create(s) if decision.create else _changes(s, decision, settled(s.status, s.generation))
     if s.observed is not None:
         effects += _recorded(s, decision)
@@ -104,6 +108,9 @@ def decide_visit(s: Situation) -> Decided:
     verdict = decision.verdict
     if delivery.verdict is not None and decision.step is None and verdict.ready == "True":
         verdict, requeue = delivery.verdict, delivery.retry_in
+    restored = (s.status.get("restoredFrom") or {}).get("snapshotName")
+    if s.observed is not None and s.observed.status == "creating" and restored:
+        verdict = Verdict("False", RESTORING, f"ElastiCache is creating the group from snapshot {restored}", True)
     return Decided(verdict, tuple(effects), status, requeue)
 
 
@@ -147,7 +154,11 @@ def _create(s: Situation) -> list[Effect]:
         s.placement, security_group_ids=desired.security_group_ids or s.placement.security_group_ids
     )
     request = create_request(desired, s.password, placement, description)
-    effects.append(CreateGroup(desired.group_id, request, desired.tags))
+    restored: dict[str, Any] = {}
+    if s.restore is not None and s.restore.snapshot_name:
+        request.update(restore_request(desired, s.restore.snapshot_name))
+        restored = {"restoredFrom": s.restore.as_status()}
+    effects.append(CreateGroup(desired.group_id, request, desired.tags, status=restored))
     return effects
 
 

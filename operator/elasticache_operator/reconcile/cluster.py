@@ -18,11 +18,13 @@ from ..core import naming
 from ..core.decide import claimed_elsewhere, holding_after_failure, invalid_spec, status_fields
 from ..core.desired import DesiredGroup, Placement, desired_group
 from ..core.observed import ObservedGroup
-from ..core.spec import RedisClusterSpec, auth_token_problem, describe_validation_error, parse_spec
+from ..core.restore import RestoreSource
+from ..core.spec import RedisClusterSpec, RestoreFrom, auth_token_problem, describe_validation_error, parse_spec
 from ..core.visit import Situation, decide_visit
 from ..kube.secrets import SecretProblem
 from . import Deps, Outcome, Visit, access, adoption, locked
 from .effects import act, failed
+from .snapshot import PLURAL as SNAPSHOTS
 
 
 @dataclass(frozen=True)
@@ -100,8 +102,28 @@ def _manage(visit: Visit, spec: RedisClusterSpec, desired: DesiredGroup, target:
             return failed(visit, e, fields)
         desired = dataclasses.replace(desired, security_group_ids=reach.group_ids)
     situation = _situation(visit, desired, observed, password, secret_name)
+    if observed is None and spec.restore_from is not None:  # checked before the create, never half-made
+        situation = dataclasses.replace(situation, restore=_restore_source(visit, spec.restore_from))
     decided = decide_visit(situation)
     return act(visit, decided, reach.fields if reach else {}, reach.condition if reach else None)
+
+
+def _restore_source(visit: Visit, restore: RestoreFrom) -> RestoreSource:
+    """The snapshot spec.restoreFrom names, directly or through a RedisSnapshot of this namespace."""
+    name = restore.snapshot_name.lower() if restore.snapshot_name else None
+    if restore.redis_snapshot_name:
+        named = restore.redis_snapshot_name
+        obj = visit.deps.objects.get(SNAPSHOTS, visit.identity.namespace, named)
+        if obj is None:
+            said = f"restoreFrom: RedisSnapshot {named} does not exist in this namespace"
+            return RestoreSource(None, named, None, waiting=said)
+        status = obj.get("status") or {}
+        name = status.get("snapshotName")
+        if not name or c.ready_of(status.get("conditions") or [])[0] != "True":
+            return RestoreSource(name, named, None, waiting=f"restoreFrom: RedisSnapshot {named} is not Ready yet")
+    assert name is not None
+    visit.deps.observer.watch_snapshot(name)
+    return RestoreSource(name, restore.redis_snapshot_name, visit.deps.observer.snapshot(name))
 
 
 def _moved(visit: Visit, target: Target) -> c.Verdict | None:
