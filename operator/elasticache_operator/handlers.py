@@ -21,6 +21,7 @@ import kopf
 
 from . import ADOPT_ANNOTATION, API_GROUP, API_VERSION, INSTANCE_LABEL, PLURAL
 from .core import naming
+from .core.failover import ANNOTATION as FAILOVER_ANNOTATION
 from .kube import secret_watch
 from .kube.status import changed_fields, merge_status
 from .reconcile import Deps, Outcome
@@ -227,13 +228,15 @@ def _password_secret(body: Body) -> tuple[str, str] | None:
     return (body["metadata"]["namespace"], ref["name"]) if ref.get("name") else None
 
 
-def _adopt_moved(body: Body) -> bool:
-    """The adopt annotation names another group than the status does."""
-    adopt = (body["metadata"].get("annotations") or {}).get(ADOPT_ANNOTATION)
-    return bool(adopt) and adopt != (body.get("status") or {}).get("replicationGroupId")
+def _annotated(body: Body) -> bool:
+    """The adopt annotation names another group than the status does, or a failover test is asked for."""
+    annotations, status = body["metadata"].get("annotations") or {}, body.get("status") or {}
+    adopt, test = annotations.get(ADOPT_ANNOTATION), annotations.get(FAILOVER_ANNOTATION)
+    moved = bool(adopt) and adopt != status.get("replicationGroupId")
+    return moved or (bool(test) and test != (status.get("lastFailoverTest") or {}).get("value"))
 
 
-REDIS_CLUSTERS = Kind(PLURAL, reconcile_cluster, finalize_cluster, _cluster_groups, _password_secret, _adopt_moved)
+REDIS_CLUSTERS = Kind(PLURAL, reconcile_cluster, finalize_cluster, _cluster_groups, _password_secret, _annotated)
 REDIS_SNAPSHOTS = Kind(SNAPSHOTS, reconcile_snapshot, finalize_snapshot, snapshot_keys)
 for _kind in (REDIS_CLUSTERS, REDIS_SNAPSHOTS):
     register(_kind)

@@ -65,20 +65,14 @@ def decide(
     """`version_reported`: the status already holds the group's engine version (so Ready may say True
     while AWS is between reports of it)."""
     if observed is None:
-        return Decision(
-            c.Verdict("False", c.CREATING, f"Creating replication group {desired.group_id}", progressing=True),
-            create=True,
-        )
+        creating = f"Creating replication group {desired.group_id}"
+        return Decision(c.Verdict("False", c.CREATING, creating, progressing=True), create=True)
     if not is_owned(observed.tags, uid):
-        return Decision(
-            c.Verdict(
-                "False",
-                c.NOT_OWNED,
-                f"Replication group {observed.group_id} exists in AWS but is not tagged as this RedisCluster's;"
-                " the operator leaves it alone",
-                terminal=True,
-            )
+        theirs = (
+            f"Replication group {observed.group_id} exists in AWS but is not tagged as this RedisCluster's;"
+            " the operator leaves it alone"
         )
+        return Decision(c.Verdict("False", c.NOT_OWNED, theirs, terminal=True))
     verdict = c.verdict_for_aws_status(observed.status)
     if observed.status == "available" and not (observed.engine_version or version_reported):
         # Ready and the status's engine version arrive together: a user who waits for Ready reads both.
@@ -90,10 +84,7 @@ def decide(
                 "False", c.MODIFYING, applying.message + " (ElastiCache is applying it)", progressing=True
             )
         return Decision(verdict, applying=applying, write_secret=verdict.ready == "True")
-    auth_step = None
-    if password.kind in ("rotate", "set") and password.token is not None:
-        call: Call = "ROTATE" if password.kind == "rotate" else "SET"
-        auth_step = auth_token_step(Pending(password.token, call, observed.auth_token_modified))
+    auth_step = _auth_step(password, observed)
     plan = plan_changes(desired, observed, auth_step, log_retention_applied, tag_keys_applied, hold_slow_log)
     step, now_applying = None, None
     if plan.steps:
@@ -112,6 +103,14 @@ def decide(
             progressing=bool(plan.steps),
         )
     return Decision(verdict, plan=plan, step=step, applying=now_applying, write_secret=True)
+
+
+def _auth_step(password: PasswordAction, observed: ObservedGroup) -> Step | None:
+    """The ROTATE or SET the password module asks for, as a step in the plan's order."""
+    if password.kind not in ("rotate", "set") or password.token is None:
+        return None
+    call: Call = "ROTATE" if password.kind == "rotate" else "SET"
+    return auth_token_step(Pending(password.token, call, observed.auth_token_modified))
 
 
 def claimed_elsewhere(

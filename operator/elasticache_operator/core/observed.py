@@ -47,6 +47,7 @@ class ObservedGroup:
     security_group_ids: tuple[str, ...] = ()
     slow_log_error: str = ""  # AWS's Message when the slow-log delivery ended in `error` (it did not take)
     replica_ids: tuple[str, ...] = ()  # cache clusters serving as replicas now (CurrentRole), non-sharded only
+    primaries: tuple[str, ...] = ()  # each shard's primary now (CurrentRole), in shard_ids' order
 
     @property
     def slow_log_enabled(self) -> bool:
@@ -86,6 +87,7 @@ def observed_group(group: dict[str, Any], engine_version: str | None, tags: dict
         transit_encryption=bool(group.get("TransitEncryptionEnabled", True)),
         slow_log_error=_slow_log_error(group),
         replica_ids=_replicas(node_groups, sharded),
+        primaries=tuple(_primary_of(g) for g in node_groups),
     )
 
 
@@ -102,6 +104,11 @@ def _replicas(node_groups: list[dict[str, Any]], sharded: bool) -> tuple[str, ..
         return ()
     members = node_groups[0].get("NodeGroupMembers") or []
     return tuple(m["CacheClusterId"] for m in members if m.get("CurrentRole") == "replica" and m.get("CacheClusterId"))
+
+
+def _primary_of(node_group: dict[str, Any]) -> str:
+    members = node_group.get("NodeGroupMembers") or []
+    return next((str(m.get("CacheClusterId")) for m in members if m.get("CurrentRole") == "primary"), "")
 
 
 def _slow_log_error(group: dict[str, Any]) -> str:

@@ -29,6 +29,7 @@ from .effects import (
     WriteConnectionSecret,
     WritePending,
 )
+from .failover import rehearse
 from .observed import ObservedGroup
 from .password import PasswordAction, Pending, password_action
 from .plan import FieldChange
@@ -56,6 +57,7 @@ class Situation:
     connection: ConnectionSecret | None = None  # read once the group exists
     pending: Pending | None = dataclasses.field(default=None, repr=False)
     restore: RestoreSource | None = None  # spec.restoreFrom, read while the group is still to be created
+    failover_test: str | None = None  # the test-failover annotation's value
 
     @property
     def pending_name(self) -> str:
@@ -106,6 +108,10 @@ def decide_visit(s: Situation) -> Decided:
     if action.until is not None:  # the password's grace period: back when it ends, and meanwhile now and then
         requeue = min(max((action.until - s.now).total_seconds(), 1.0), s.poll_seconds * 4)
     verdict = decision.verdict
+    if s.failover_test and s.observed is not None and decision.step is None and verdict.ready == "True":
+        rehearsal = rehearse(s.failover_test, s.status.get("lastFailoverTest"), s.observed, s.now)
+        effects += rehearsal.effects
+        verdict = rehearsal.verdict or verdict
     if delivery.verdict is not None and decision.step is None and verdict.ready == "True":
         verdict, requeue = delivery.verdict, delivery.retry_in
     restored = (s.status.get("restoredFrom") or {}).get("snapshotName")

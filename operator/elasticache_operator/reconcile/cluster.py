@@ -14,16 +14,17 @@ from pydantic import ValidationError
 from .. import ADOPT_ANNOTATION, metrics
 from ..aws.errors import AWSCallError
 from ..core import conditions as c
-from ..core import naming
+from ..core import failover, naming
 from ..core.decide import claimed_elsewhere, holding_after_failure, invalid_spec, status_fields
 from ..core.desired import DesiredGroup, Placement, desired_group
+from ..core.effects import Event
 from ..core.observed import ObservedGroup
 from ..core.restore import RestoreSource
 from ..core.spec import RedisClusterSpec, RestoreFrom, auth_token_problem, describe_validation_error, parse_spec
 from ..core.visit import Situation, decide_visit
 from ..kube.secrets import SecretProblem
 from . import Deps, Outcome, Visit, access, adoption, locked
-from .effects import act, failed
+from .effects import Carried, act, acts, failed
 from .snapshot import PLURAL as SNAPSHOTS
 
 
@@ -174,4 +175,22 @@ def _situation(
         retry_seconds=settings.retry_seconds,
         connection=connection,
         pending=pending,
+        failover_test=(visit.meta.get("annotations") or {}).get(failover.ANNOTATION) or None,
     )
+
+
+@acts(failover.TestFailover)
+def _test_failover(effect: failover.TestFailover, visit: Visit, carried: Carried) -> None:
+    """AWS's refusals (no replica to promote, its rolling-day limit) end the test, recorded, not retried."""
+    try:
+        visit.deps.elasticache.test_failover(effect.group_id, effect.shard_id)
+    except AWSCallError as e:
+        if e.code not in failover.REFUSED_BY_AWS:
+            raise
+        message = f"TestFailover of shard {effect.shard_id} refused: {e.code}: {e.message}"
+        carried.status["lastFailoverTest"] = {**effect.refused, "message": message}
+        carried.events.append(Event("Warning", "FailoverTestFailed", message))
+        return
+    visit.deps.observer.noted_change(effect.group_id)  # described again before it is trusted
+    carried.status["lastFailoverTest"] = effect.record
+    carried.events.append(Event("Normal", "TestingFailover", effect.said))
