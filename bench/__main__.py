@@ -1,6 +1,9 @@
 """`python -m bench [--sizes 10,100,1000] [--time-scale 20] ...`: run the benchmark, print the table, write
 docs/benchmarks.md and docs/benchmarks.svg. `--report-only RESULTS.json` rewrites the documents from a
-previous run's results without running anything."""
+previous run's results without running anything; `--cost-from OTHER.json` adds another run's operator-cost
+figures (CPU and Kubernetes requests per cluster, the profile) to them. `--kubeconfig PATH` runs against
+an existing cluster instead of the Kubernetes stand-in; `--profile DIR` records each burst's operator with
+py-spy."""
 
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ import sys
 import time
 from typing import Any
 
-from . import report
+from . import cost, report
 from .figures import Options, run_size
 from .stack import ROOT, Stack
 
@@ -83,6 +86,33 @@ def findings(results: list[dict[str, Any]]) -> list[str]:
         forbidden = (largest.get("restart") or {}).get("forbidden_calls")
         if forbidden is not None:
             out.append(f"- N = {n}, restart writes: {forbidden or 'none'}.")
+        out += cost_findings(largest)
+    return out
+
+
+def cost_findings(result: dict[str, Any]) -> list[str]:
+    """The operator's cost per cluster against its goals (runs from before it was measured: nothing)."""
+    saved = (result.get("burst") or {}).get("cost")
+    if not saved:
+        return []
+    n, figures = report.size_label(result), cost.summary(saved, result["n"])
+    checks = [
+        ("operator CPU per create (ms)", figures["cpu_ms_per_create"], cost.GOALS["cpu_ms_per_create"]),
+        ("operator CPU per Ready (ms)", figures["cpu_ms_per_ready"], cost.GOALS["cpu_ms_per_ready"]),
+        (
+            "Kubernetes writes per cluster, POST → Ready",
+            figures["writes_per_cluster"],
+            cost.GOALS["writes_per_cluster"],
+        ),
+    ]
+    out = []
+    for what, value, goal in checks:
+        if value is None:
+            why = figures["requests_not_measured"] if "writes" in what and figures["requests_not_measured"] else ""
+            out.append(f"- N = {n}, {what}: not measured{f' ({why})' if why else ''}.")
+        else:
+            verdict = "meets" if value <= goal else "misses"
+            out.append(f"- N = {n}, {what}: {report.num(value, 1)} {verdict} the goal ({report.num(goal)}).")
     return out
 
 
@@ -114,10 +144,24 @@ def parse_size(text: str) -> tuple[int, dict[str, str], dict[str, Any]]:
     return int(n), settings, overrides
 
 
-def write_documents(results: list[dict[str, Any]], meta: dict[str, Any], out: pathlib.Path, notes: str) -> None:
-    meta = {**meta, "findings": findings(results) + ([notes] if notes else [])}
+def write_documents(
+    results: list[dict[str, Any]],
+    meta: dict[str, Any],
+    out: pathlib.Path,
+    notes: str,
+    cost_runs: list[dict[str, Any]] | None = None,
+) -> None:
+    measured = [run for run in cost_runs or [] if any((r.get("burst") or {}).get("cost") for r in run["results"])]
+    others = [  # other runs' cost figures, lettered as in report.cost_section
+        line.rstrip(".") + f" (run {chr(ord('A') + i)})."
+        for i, run in enumerate(measured)
+        for r in run["results"]
+        if r["n"] == max(other["n"] for other in run["results"])
+        for line in cost_findings(r)
+    ]
+    meta = {**meta, "findings": findings(results) + others + ([notes] if notes else [])}
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(report.markdown(results, meta))
+    out.write_text(report.markdown(results, meta, cost_runs or [], out.parent))
     out.with_suffix(".svg").write_text(report.svg(results))
 
 
@@ -145,15 +189,67 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=pathlib.Path, default=ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--notes", type=pathlib.Path, help="a Markdown file appended to the findings")
     parser.add_argument("--report-only", type=pathlib.Path, help="rewrite the documents from this results.json")
+    parser.add_argument(
+        "--cost-from",
+        type=pathlib.Path,
+        action="append",
+        default=[],
+        help="with --report-only: also show the operator-cost figures (CPU, Kubernetes requests per cluster, the "
+        "profile) of this other run's results.json (repeatable), labelled with its date and commit",
+    )
+    parser.add_argument(
+        "--kubeconfig",
+        type=pathlib.Path,
+        help="run against this existing cluster (its current context) instead of the Kubernetes stand-in: crds/ is "
+        "applied to it, each N uses a namespace and operator instance of its own, removed afterwards; the "
+        "Kubernetes request counts need the stand-in's audit trail and are not measured then",
+    )
+    parser.add_argument(
+        "--burst-only", action="store_true", help="stop each N after the burst (figures 3, 4 and the operator's cost)"
+    )
+    parser.add_argument(
+        "--profile",
+        type=pathlib.Path,
+        metavar="DIR",
+        help="record each burst's operator with py-spy (from the first POST until all are Ready): collapsed stacks, "
+        "a flame graph SVG and a speedscope file per N in DIR",
+    )
+    parser.add_argument("--profile-rate", type=int, default=100, help="py-spy samples per second (default 100)")
+    for kind, where in (("cost", "the operator-cost section, after its tables"), ("profile", "the profile's section")):
+        parser.add_argument(
+            f"--{kind}-notes",
+            type=pathlib.Path,
+            help=f"a Markdown file shown in {where} (what the figures say), kept in the results it belongs to "
+            "(with --report-only: the first --cost-from file, if any)",
+        )
+    parser.add_argument(
+        "--source",
+        type=pathlib.Path,
+        metavar="DIR",
+        help="run the operator and the stand-ins from this copy of the code (DIR/operator, DIR/sandbox), e.g. "
+        "`git archive HEAD operator sandbox | tar -x -C DIR` (and the commit in DIR/.commit), instead of the "
+        "working tree others may be editing",
+    )
     args = parser.parse_args(argv)
     notes = args.notes.read_text().strip() if args.notes else ""
 
     if args.report_only:
         saved = json.loads(args.report_only.read_text())
         notes = notes or saved["meta"].get("notes", "")  # the notes a previous --report-only was given
-        saved["meta"]["notes"] = notes
-        args.report_only.write_text(json.dumps(saved, indent=2, default=str))
-        write_documents(saved["results"], saved["meta"], args.out, notes)
+        if notes != saved["meta"].get("notes", ""):
+            saved["meta"]["notes"] = notes
+            args.report_only.write_text(json.dumps(saved, indent=2, default=str))
+        cost_runs = [json.loads(path.read_text()) for path in args.cost_from]
+        if args.cost_notes or args.profile_notes:
+            path, target = (args.cost_from[0], cost_runs[0]) if cost_runs else (args.report_only, saved)
+            for key, given in (("cost_notes", args.cost_notes), ("profile_notes", args.profile_notes)):
+                if given:
+                    target["meta"][key] = given.read_text().strip()
+            path.write_text(json.dumps(target, indent=2, default=str))
+        command = " ".join(
+            ["scripts/bench --report-only", str(args.report_only), *(f"--cost-from {c}" for c in args.cost_from)]
+        )
+        write_documents(saved["results"], {**saved["meta"], "report_command": command}, args.out, notes, cost_runs)
         print(report.text_table(saved["results"]))
         print(f"\nwrote {args.out} and {args.out.with_suffix('.svg')}")
         return 0
@@ -168,6 +264,9 @@ def main(argv: list[str] | None = None) -> int:
         burst_calls_per_second=args.burst_rate,
         burst_writes=args.burst_writes,
         burst_minutes=args.burst_minutes,
+        burst_only=args.burst_only,
+        profile_dir=str(args.profile.resolve()) if args.profile else None,
+        profile_rate=args.profile_rate,
     )
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     logs = args.logs or pathlib.Path(f"/tmp/elasticache-bench-{stamp}")
@@ -180,7 +279,19 @@ def main(argv: list[str] | None = None) -> int:
         "git": git_state(),
         "options": options.__dict__,
         "logs": str(logs),
+        "kubernetes": f"an existing cluster ({args.kubeconfig})" if args.kubeconfig else "the stand-in",
     }
+    for key, given in (("cost_notes", args.cost_notes), ("profile_notes", args.profile_notes)):
+        if given:
+            meta[key] = given.read_text().strip()
+    if args.source:
+        meta["source"] = str(args.source.resolve())
+        commit_file = args.source / ".commit"  # written beside the archive's files, if at all
+        commit = commit_file.read_text().strip() if commit_file.exists() else "unknown commit"
+        meta["git"] = (
+            f"`{commit}` for the operator and the stand-ins (a copy in {meta['source']}), the benchmark at "
+            + meta["git"]
+        )
     started = time.time()
 
     def stop(signum: int, _frame: Any) -> None:
@@ -197,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for n, settings, overrides in sizes:
             suffix = "".join(f"-{key}-{value}" for key, value in {**overrides, **settings}.items())
-            stack = Stack(logs / f"n{n}{suffix}")
+            stack = Stack(logs / f"n{n}{suffix}", args.kubeconfig, args.source)
             result = run_size(n, dataclasses.replace(options, **overrides), stack, say, settings)
             result["overrides"] = overrides
             result["run_dir"] = str(stack.run_dir)

@@ -3,8 +3,9 @@
 Order for one N (each phase's operator is started with its own settings and stopped before the next):
 
 1. operator "burst" (production intervals, a high AWS rate limit): POST N objects at once → figure 3
-   (POST → CreateReplicationGroup arrival) and figure 4 (group available → Secret + Ready=True seen),
-   then an idle window for the operator's baseline CPU;
+   (POST → CreateReplicationGroup arrival) and figure 4 (group available → Secret + Ready=True seen), and
+   the operator's cost per cluster (cost.py: its CPU read at the phase boundaries, its Kubernetes requests
+   counted in the stand-in's audit trail), optionally under py-spy (`--profile DIR`);
 2. it is stopped (SIGTERM, SIGKILL after 10 s) and operator "restart" starts with production settings
    → figure 6 (AWS calls by action, time until every object is reconciled again);
 3. operator "steady" with every interval (and the rate limit) scaled by the time scale → figure 1
@@ -19,11 +20,13 @@ import concurrent.futures
 import hashlib
 import json
 import math
-import shutil
+import os
+import pathlib
 import subprocess
 import threading
 import time
 import traceback
+import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -31,9 +34,21 @@ from typing import Any
 from elasticache_operator.core.naming import replication_group_id
 from elasticache_operator.settings import Settings
 
+from . import cost, profile
 from .aws import CLIENT, Call, ElastiCacheClient, RequestLog, Ticker, by_action
-from .kube import INSTANCE_SIZE, NAMESPACE, USER_TAG, Kube, Watcher, name_of
-from .stack import ROOT, Operator, Process, Stack
+from .kube import (
+    AUDIT_CAPACITY,
+    INSTANCE_SIZE,
+    NAMESPACE,
+    USER_TAG,
+    Access,
+    Kube,
+    Watcher,
+    apply_crds,
+    audit_trail,
+    name_of,
+)
+from .stack import ROOT, Operator, Process, Stack, py_spy
 
 DAY, HOUR, MINUTE = 86400.0, 3600.0, 60.0
 RECONCILES = "elasticache_operator_reconcile_total"
@@ -69,6 +84,9 @@ class Options:
     baseline_seconds: float = 30.0
     tick_seconds: float = 0.2
     burst_minutes: float = 8.0  # the burst phase gives up after this long (every later figure needs it done)
+    burst_only: bool = False  # stop after the burst (figures 3 and 4 and the operator's cost per cluster)
+    profile_dir: str | None = None  # record the burst's operator with py-spy, files written here
+    profile_rate: int = 100  # py-spy samples per second
 
     def scaled(self) -> dict[str, str]:
         """The operator's settings with every interval divided by the time scale; the AWS rate limit
@@ -158,6 +176,11 @@ class Run:
     log: RequestLog | None = None
     aws: ElastiCacheClient | None = None
     sampler: Sampler | None = None
+    access: Access | None = None
+    audit: list[dict[str, str]] | None = None  # the stand-in's audit trail as last read
+    profile_raw: pathlib.Path | None = None
+    namespace: str = NAMESPACE
+    instance: str = ""  # with --kubeconfig: an operator instance of the run's own, labelled on its objects
 
     # --- helpers ----------------------------------------------------------------------------------
 
@@ -174,14 +197,16 @@ class Run:
 
     def dump_stacks(self, why: str) -> None:
         """py-spy dumps of every process (when py-spy is installed), for the report of what hung."""
-        py_spy = shutil.which("py-spy") or str(ROOT / ".venv" / "bin" / "py-spy")
-        if not shutil.which(py_spy):
+        program = py_spy()
+        if program is None:
             return
         for process in self.stack.processes:
+            if process.name.startswith("py-spy"):
+                continue
             path = self.stack.run_dir / f"py-spy-{process.name}-{int(time.time())}.txt"
             try:
                 dump = subprocess.run(
-                    [py_spy, "dump", "--pid", str(process.pid)], capture_output=True, text=True, timeout=60
+                    [program, "dump", "--pid", str(process.pid)], capture_output=True, text=True, timeout=60
                 )
                 path.write_text(f"# {why}\n{dump.stdout}{dump.stderr}")
                 self.result.setdefault("stack_dumps", []).append(str(path))
@@ -189,7 +214,8 @@ class Run:
                 self.result.setdefault("stack_dumps", []).append(f"{process.name}: py-spy failed: {e!r}")
 
     def start_operator(self, name: str, settings: dict[str, str]) -> Operator:
-        return self.stack.start_operator(name, {**settings, **self.settings})
+        scope = {"instance": self.instance, "namespaces": self.namespace} if self.instance else {}
+        return self.stack.start_operator(name, {**settings, **self.settings, **scope})
 
     def wait_reconciled(self, operator: Operator, count: int, timeout: float) -> float:
         def done() -> bool:
@@ -216,7 +242,10 @@ class Run:
         opts = self.options
         started = time.time()
         self.result.update(n=self.n, settings=self.settings, label=label(self.n, self.settings))
-        self.result.update(started=started, errors=[], phases={}, operator_code=operator_code())
+        self.result.update(started=started, errors=[], phases={}, operator_code=operator_code(self.stack.source))
+        if self.stack.source:
+            self.result["source"] = str(self.stack.source)
+        self.result["kubernetes"] = "an existing cluster (--kubeconfig)" if self.stack.external else "the stand-in"
         try:
             self.say(f"{label(self.n, self.settings)}: starting the stand-ins")
             self.stack.start_stand_ins(
@@ -224,9 +253,16 @@ class Run:
                 modify_seconds=opts.modify_real_seconds / opts.time_scale,
                 delete_seconds=60 / opts.time_scale,
             )
-            self.kube = Kube(self.stack.kube_url)
+            assert self.stack.access is not None
+            self.access = self.stack.access
+            if self.stack.external:
+                # Its own namespace and operator instance, so that nothing else in the cluster is touched.
+                apply_crds(self.access, ROOT / "crds")
+                self.namespace = self.instance = f"bench-{uuid.uuid4().hex[:8]}"
+                self.result["namespace"] = self.namespace
+            self.kube = Kube(self.access, self.namespace, self.instance)
             self.kube.setup_namespace()
-            self.watcher = Watcher(self.stack.kube_url)
+            self.watcher = Watcher(self.access, self.namespace)
             self.watcher.start()
             self.log = RequestLog(self.stack.aws_url)
             self.aws = ElastiCacheClient(self.stack.aws_url)
@@ -237,6 +273,9 @@ class Run:
             try:
                 self.names = [name_of(i) for i in range(self.n)]
                 operator = self._phase("burst", self.burst_and_readiness)
+                if opts.burst_only:
+                    self.stack.stop(operator.process)
+                    return self.result
                 operator = self._phase("restart", lambda: self.restart(operator))
                 operator = self._phase("steady", lambda: self.steady_state(operator))
                 self._phase("drift", lambda: self.drift())
@@ -258,6 +297,11 @@ class Run:
                 self.result["watch_errors"] = self.watcher.errors[-10:]
             self._save_request_log()
             self.stack.close()
+            if self.stack.external and self.kube is not None:
+                try:
+                    self.result["clean_up"] = self.kube.clean_up()
+                except Exception as e:  # noqa: BLE001 - reported: what is left must be removed by hand
+                    self.result["errors"].append(f"clean-up of namespace {self.namespace}: {e!r}")
             self.result["log_problems"] = self._log_problems()
             self.result["seconds"] = time.time() - started
             (self.stack.run_dir / "result.json").write_text(json.dumps(self.result, indent=2, default=str))
@@ -330,26 +374,56 @@ class Run:
         self.wait_until(
             lambda: operator.metric("elasticache_operator_observer_calls_per_resync") > 0, 60, "first resync"
         )
+        profiler = self.start_profiler(operator) if opts.profile_dir else None
+        # The operator's cost per cluster: its CPU (and the audit trail's length) at each phase boundary.
+        marks: dict[str, dict[str, Any]] = {}
+        self.mark(marks, "posting", operator)
         self.say(f"{label(n, self.settings)}: POSTing {n} RedisClusters")
-        start = time.time()
+        start = marks["posting"]["time"]
         posted = self.kube.burst(names)
         posted_all = time.time()
         for name in names:
-            self.groups[name] = replication_group_id(NAMESPACE, name, posted[name]["uid"])
+            self.groups[name] = replication_group_id(self.namespace, name, posted[name]["uid"])
+        ours = set(self.groups.values())
         secrets = [f"{name}-redis" for name in names]
+        create_sent: dict[str, float] = {}  # group id → its Create's arrival, as the request log is read
+        seen_calls, last_fetch = 0, 0.0
 
-        def all_ready() -> bool:
-            assert self.watcher
+        def progress() -> bool:
+            """Marks the phase boundaries as they pass; true once all are Ready with their Secret."""
+            nonlocal seen_calls, last_fetch
+            assert self.watcher and self.log
+            if "creates_sent" not in marks and time.monotonic() - last_fetch >= 1.0:
+                last_fetch = time.monotonic()
+                self.log.fetch()
+                for call in self.log.calls[seen_calls:]:
+                    if call.action == "CreateReplicationGroup" and call.group_id in ours and call.client != CLIENT:
+                        create_sent.setdefault(call.group_id, call.time)
+                seen_calls = len(self.log.calls)
+                if len(create_sent) == n:
+                    self.mark(marks, "creates_sent", operator)
+            if (
+                "creates_sent" in marks
+                and "first_available" not in marks
+                and time.time() >= min(create_sent.values()) + opts.create_seconds
+            ):
+                self.mark(marks, "first_available", operator)
             with self.watcher.lock:
                 return self.watcher.ready_count(names) == n and all(s in self.watcher.secrets for s in secrets)
 
         timeout = min(180 + 1.0 * n + opts.create_seconds, opts.burst_minutes * 60)
         unfinished: TimeoutError | None = None
         try:
-            self.wait_until(all_ready, timeout, f"all {n} Ready with their Secret")
+            self.wait_until(progress, timeout, f"all {n} Ready with their Secret", interval=0.25)
         except TimeoutError as e:  # the figures of what did finish are kept, then the run stops
             unfinished = e
-        all_ready_at = time.time()
+        last = "all_ready" if unfinished is None else "gave_up"
+        self.mark(marks, last, operator)
+        all_ready_at = marks[last]["time"]
+        if profiler is not None:
+            self.stop_profiler(profiler)
+            if "profile" in self.result:  # the operator's CPU over the same span, beside the GIL samples
+                self.result["profile"]["cpu_seconds"] = marks[last]["cpu_seconds"] - marks["posting"]["cpu_seconds"]
         self.result["burst_operator"] = self.footprint(operator.process)
         calls = self.operator_calls(start, all_ready_at + 1)
         creates: dict[str, float] = {}
@@ -410,6 +484,7 @@ class Run:
             "all_ready_after_start": all_ready_at - start if unfinished is None else None,
         }
         self.result["burst"]["ready_with_secret"] = len(readiness)
+        self.result["burst"]["cost"] = self.burst_cost(marks, create_sent, created)
         if unfinished is not None:
             done = sum(1 for name in names if self.groups[name] in creates)
             raise TimeoutError(
@@ -417,6 +492,74 @@ class Run:
                 f"{len(readiness)} Ready with their Secret"
             )
         return operator
+
+    def mark(self, marks: dict[str, dict[str, Any]], name: str, operator: Operator) -> None:
+        """A phase boundary: the time, the operator's CPU so far (utime + stime), and how many requests
+        the stand-in's audit trail holds (none with --kubeconfig: an existing cluster's API has no trail)."""
+        at, cpu = time.time(), operator.process.cpu_seconds()
+        # The machine's 1-minute load average too: others' work on the same cores slows the operator.
+        entry: dict[str, Any] = {"time": at, "cpu_seconds": cpu, "audit": None, "load": os.getloadavg()[0]}
+        if not self.stack.external:
+            assert self.access
+            try:
+                self.audit = audit_trail(self.access)
+                entry["audit"] = len(self.audit)
+            except Exception as e:  # noqa: BLE001 - the CPU figures stand without it
+                self.result.setdefault("audit_errors", []).append(f"{name}: {e!r}")
+        marks[name] = entry
+
+    def burst_cost(
+        self, marks: dict[str, dict[str, Any]], create_sent: dict[str, float], available: dict[str, float]
+    ) -> dict[str, Any]:
+        """The burst's marks and the operator's Kubernetes requests per phase, for cost.summary."""
+        out: dict[str, Any] = {"marks": marks, "create_seconds": self.options.create_seconds}
+        ours = set(self.groups.values())
+        if times := [t for group, t in available.items() if group in ours]:
+            # When the first group really turned available (its "created" event): the mark is taken then or later.
+            out["first_available_actual"] = min(times)
+        if create_sent:
+            out["first_create"] = min(create_sent.values())
+        entries = self.audit
+        if self.stack.external:
+            out["requests_not_measured"] = "no audit trail on this API server (--kubeconfig)"
+        elif entries is None:
+            out["requests_not_measured"] = "the stand-in's audit trail could not be read"
+        elif len(entries) >= AUDIT_CAPACITY:
+            out["requests_not_measured"] = f"the stand-in's audit trail overflowed ({AUDIT_CAPACITY:,} entries)"
+        else:
+            out["requests"] = cost.audit_slices(marks, entries)
+            out["audit_entries"] = len(entries)
+            with (self.stack.run_dir / "audit-burst.jsonl").open("w") as trail:
+                for entry in entries:
+                    trail.write(json.dumps(entry) + "\n")
+        return out
+
+    def start_profiler(self, operator: Operator) -> Process:
+        assert self.options.profile_dir
+        directory = pathlib.Path(self.options.profile_dir)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.profile_raw = directory / f"profile-burst-{file_label(self.n, self.settings)}.txt"
+        return self.stack.start_profiler(operator.process, self.profile_raw, self.options.profile_rate)
+
+    def stop_profiler(self, profiler: Process) -> None:
+        """py-spy's collapsed stacks → a flame graph SVG, a speedscope file and the biggest costs."""
+        self.stack.stop_profiler(profiler)
+        raw = self.profile_raw
+        if raw is None or not raw.exists():
+            self.result["errors"].append(f"py-spy wrote no profile; see {profiler.log}")
+            return
+        stacks = profile.read_folded(raw.read_text())
+        title = f"The operator in a burst of {self.n} RedisClusters, POST → all Ready"
+        title += f" ({label(self.n, self.settings)})"
+        raw.with_suffix(".svg").write_text(profile.flame_svg(stacks, title))
+        raw.with_suffix(".speedscope.json").write_text(json.dumps(profile.speedscope(stacks, title)))
+        self.result["profile"] = {
+            "raw": str(raw),
+            "svg": str(raw.with_suffix(".svg")),
+            "speedscope": str(raw.with_suffix(".speedscope.json")),
+            "rate": self.options.profile_rate,
+            **profile.summary(stacks),
+        }
 
     # --- figure 6: restart --------------------------------------------------------------------------
 
@@ -646,7 +789,12 @@ class Run:
         self.log_fetch()
         start = time.time()
         with concurrent.futures.ThreadPoolExecutor(16) as pool:  # at once, as `kubectl apply` of many would
-            answers = pool.map(lambda name: Kube(self.stack.kube_url).patch_spec(name, {"numReplicaNodes": 1}), targets)
+            answers = pool.map(
+                lambda name: Kube(self.access or self.stack.kube_url, self.namespace).patch_spec(
+                    name, {"numReplicaNodes": 1}
+                ),
+                targets,
+            )
             generations = {
                 name: answer["metadata"]["generation"] for name, answer in zip(targets, answers, strict=True)
             }
@@ -730,10 +878,14 @@ def label(n: int, settings: dict[str, str]) -> str:
     return f"N={n}" + "".join(f", {key}={value}" for key, value in settings.items())
 
 
-def operator_code() -> str:
+def file_label(n: int, settings: dict[str, str]) -> str:
+    return str(n) + "".join(f"-{key}-{value}" for key, value in settings.items())
+
+
+def operator_code(source: pathlib.Path | None = None) -> str:
     """A digest of the operator's source as it was when this N started (others edit it meanwhile)."""
     digest = hashlib.sha256()
-    for path in sorted((ROOT / "operator" / "elasticache_operator").rglob("*.py")):
+    for path in sorted(((source or ROOT) / "operator" / "elasticache_operator").rglob("*.py")):
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 

@@ -1,10 +1,19 @@
-"""The Kubernetes side of the benchmark, over plain HTTP: objects, a burst of POSTs, and watches that
-timestamp what a user's tooling would see (Ready=True, the connection Secret)."""
+"""The Kubernetes side of the benchmark, over HTTP(S): objects, a burst of POSTs, and watches that
+timestamp what a user's tooling would see (Ready=True, the connection Secret).
+
+The API is the stand-in (plain HTTP, no credentials needed) or, with `--kubeconfig`, an existing cluster,
+reached with that kubeconfig's server, CA and credentials (`Access`). The stand-in also keeps an audit
+trail of the requests it served (`GET /_sandbox/audit`), which `audit_counts` counts by client, verb and
+resource: the Kubernetes requests the operator made per cluster.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import pathlib
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -12,6 +21,7 @@ from typing import Any
 
 import aiohttp
 import requests
+import yaml
 
 GROUP, VERSION, PLURAL = "redis.elasticache-operator.io", "v1alpha1", "redisclusters"
 NAMESPACE = "bench"
@@ -21,15 +31,20 @@ INSTANCE_SIZE = "cache.t4g.micro"
 USER_TAG = ("bench", "scale")  # a user tag on every group: removing it is drift that no event reports
 
 
+INSTANCE_LABEL = "elasticache-operator.io/instance"
+AUDIT_PATH = "/_sandbox/audit"  # the stand-in's audit trail (sandbox/elasticache_sandbox/kube/server.py)
+AUDIT_CAPACITY = 200_000  # entries the stand-in keeps (its _audit deque's maxlen): past it, the oldest go
+
+
 def name_of(i: int) -> str:
     return f"rc-{i:05d}"
 
 
-def redis_cluster(name: str) -> dict[str, Any]:
+def redis_cluster(name: str, namespace: str = NAMESPACE, instance: str = "") -> dict[str, Any]:
     return {
         "apiVersion": f"{GROUP}/{VERSION}",
         "kind": "RedisCluster",
-        "metadata": {"name": name, "namespace": NAMESPACE},
+        "metadata": {"name": name, "namespace": namespace, "labels": {INSTANCE_LABEL: instance} if instance else {}},
         "spec": {
             "instanceSize": INSTANCE_SIZE,
             "defaultUserPassword": {"secretKeyRef": {"name": PASSWORD_SECRET, "key": "password"}},
@@ -40,10 +55,104 @@ def redis_cluster(name: str) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class Access:
+    """How to reach the API: its URL, and the TLS settings and credentials a kubeconfig gives."""
+
+    base: str
+    headers: dict[str, str] = field(default_factory=dict)
+    verify: bool | str = True  # False, True, or a CA bundle's path
+    cert: tuple[str, str] | None = None  # client certificate and key files
+
+    @classmethod
+    def from_kubeconfig(cls, path: pathlib.Path) -> Access:
+        """The current context of a kubeconfig, read by the official client (inline CA and client
+        certificate data are written to files by it; a token or an exec plugin's token becomes a header)."""
+        from kubernetes import client as k8s_client
+        from kubernetes import config as k8s_config
+
+        configuration = k8s_client.Configuration()
+        k8s_config.load_kube_config(config_file=str(path), client_configuration=configuration)
+        headers = {  # a token (or an exec plugin's): `Authorization: Bearer …`, as the official client sends it
+            setting["key"].title(): setting["value"]
+            for setting in configuration.auth_settings().values()
+            if setting.get("in") == "header" and setting.get("value")
+        }
+        verify: bool | str = bool(configuration.verify_ssl)
+        if verify and configuration.ssl_ca_cert:
+            verify = configuration.ssl_ca_cert
+        cert = (configuration.cert_file, configuration.key_file) if configuration.cert_file else None
+        return cls(configuration.host.rstrip("/"), headers, verify, cert)
+
+    def session(self) -> requests.Session:
+        session = requests.Session()
+        session.headers.update(self.headers)
+        session.verify = self.verify
+        if self.cert:
+            session.cert = self.cert
+        return session
+
+    def ssl_context(self) -> ssl.SSLContext | bool:
+        """For aiohttp: True (the system's CAs), False (no verification), or a context with the CA and
+        the client certificate."""
+        if not self.base.startswith("https") or (self.verify is True and not self.cert):
+            return True
+        if self.verify is False:
+            context = ssl.create_default_context()
+            context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        else:
+            context = ssl.create_default_context(cafile=self.verify if isinstance(self.verify, str) else None)
+        if self.cert:
+            context.load_cert_chain(*self.cert)
+        return context
+
+
+def apply_crds(access: Access, crd_dir: pathlib.Path, timeout: float = 60) -> None:
+    """Create or replace the CRDs in crd_dir, as `kubectl apply -f crds/` (and tests/support/stack.py's
+    Cluster.load_crds) would, and wait until they are established."""
+    http = access.session()
+    base = f"{access.base}/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+    for path in sorted(crd_dir.glob("*.yaml")):
+        crd = yaml.safe_load(path.read_text())
+        name = crd["metadata"]["name"]
+        deadline = time.monotonic() + timeout
+        while True:
+            answer = http.post(base, json=crd, timeout=30)
+            if answer.status_code == 409:
+                current = http.get(f"{base}/{name}", timeout=30).json()
+                body = {
+                    **crd,
+                    "metadata": {**crd["metadata"], "resourceVersion": current["metadata"]["resourceVersion"]},
+                }
+                answer = http.put(f"{base}/{name}", json=body, timeout=30)
+            if answer.status_code < 400:
+                break
+            if answer.status_code != 409 or time.monotonic() > deadline:  # 409: someone else wrote it meanwhile
+                raise RuntimeError(f"CRD {name}: {answer.status_code} {answer.text}")
+        while time.monotonic() < deadline:
+            conditions = (http.get(f"{base}/{name}", timeout=30).json().get("status") or {}).get("conditions") or []
+            if not conditions or any(c["type"] == "Established" and c["status"] == "True" for c in conditions):
+                break
+            time.sleep(0.5)
+        else:
+            raise RuntimeError(f"CRD {name} not established within {timeout:.0f}s")
+
+
+def audit_trail(access: Access) -> list[dict[str, str]]:
+    """Every resource request the stand-in served so far (up to AUDIT_CAPACITY), in the order served."""
+    answer = access.session().get(f"{access.base}{AUDIT_PATH}", timeout=120)
+    answer.raise_for_status()
+    items: list[dict[str, str]] = answer.json()["items"]
+    return items
+
+
 class Kube:
-    def __init__(self, base: str) -> None:
-        self.base = base
-        self.http = requests.Session()
+    def __init__(self, access: Access | str, namespace: str = NAMESPACE, instance: str = "") -> None:
+        self.access = access if isinstance(access, Access) else Access(access)
+        self.base = self.access.base
+        self.namespace = namespace
+        self.instance = instance
+        self.http = self.access.session()
 
     def _check(self, response: requests.Response) -> dict[str, Any]:
         if response.status_code >= 400:
@@ -51,12 +160,41 @@ class Kube:
         return response.json() if response.content else {}
 
     def setup_namespace(self) -> None:
-        self._check(self.http.post(f"{self.base}/api/v1/namespaces", json={"metadata": {"name": NAMESPACE}}))
+        self._check(self.http.post(f"{self.base}/api/v1/namespaces", json={"metadata": {"name": self.namespace}}))
         secret = {"metadata": {"name": PASSWORD_SECRET}, "stringData": {"password": PASSWORD}}
-        self._check(self.http.post(f"{self.base}/api/v1/namespaces/{NAMESPACE}/secrets", json=secret))
+        self._check(self.http.post(f"{self.base}/api/v1/namespaces/{self.namespace}/secrets", json=secret))
+
+    def clean_up(self, timeout: float = 300) -> dict[str, Any]:
+        """Remove what the benchmark made in an existing cluster: every RedisCluster in its namespace
+        (finalizers dropped: the operators are stopped by then, and the ElastiCache stand-in with its
+        groups goes with the run), then the namespace, and wait until it is gone."""
+        started = time.monotonic()
+        removed = 0
+        for obj in self.list().get("items") or []:
+            name = obj["metadata"]["name"]
+            if obj["metadata"].get("finalizers"):
+                with contextlib.suppress(RuntimeError):
+                    self._check(
+                        self.http.patch(
+                            f"{self.collection()}/{name}",
+                            data=json.dumps({"metadata": {"finalizers": None}}),
+                            headers={"Content-Type": "application/merge-patch+json"},
+                            timeout=60,
+                        )
+                    )
+            removed += 1
+        self.http.delete(self.collection(), timeout=300)
+        self.http.delete(f"{self.base}/api/v1/namespaces/{self.namespace}", timeout=60)
+        gone = False
+        while time.monotonic() - started < timeout:
+            if self.http.get(f"{self.base}/api/v1/namespaces/{self.namespace}", timeout=30).status_code == 404:
+                gone = True
+                break
+            time.sleep(1)
+        return {"redisclusters": removed, "namespace_gone": gone, "seconds": round(time.monotonic() - started, 1)}
 
     def collection(self) -> str:
-        return f"{self.base}/apis/{GROUP}/{VERSION}/namespaces/{NAMESPACE}/{PLURAL}"
+        return f"{self.base}/apis/{GROUP}/{VERSION}/namespaces/{self.namespace}/{PLURAL}"
 
     def list(self) -> dict[str, Any]:
         return self._check(self.http.get(self.collection(), timeout=120))
@@ -86,7 +224,7 @@ class Kube:
         async def worker(session: aiohttp.ClientSession) -> None:
             while not queue.empty():
                 name = queue.get_nowait()
-                body = redis_cluster(name)
+                body = redis_cluster(name, self.namespace, self.instance)
                 sent = time.time()
                 async with session.post(url, json=body) as response:
                     payload = await response.json()
@@ -94,8 +232,10 @@ class Kube:
                         raise RuntimeError(f"POST {name}: {response.status} {payload}")
                 results[name] = {"sent": sent, "answered": time.time(), "uid": payload["metadata"]["uid"]}
 
-        connector = aiohttp.TCPConnector(limit=concurrency)
-        async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=300)) as session:
+        connector = aiohttp.TCPConnector(limit=concurrency, ssl=self.access.ssl_context())
+        async with aiohttp.ClientSession(
+            connector=connector, timeout=aiohttp.ClientTimeout(total=300), headers=self.access.headers
+        ) as session:
             await asyncio.gather(*(worker(session) for _ in range(concurrency)))
         return results
 
@@ -113,8 +253,10 @@ class Watcher:
     """Watches RedisClusters and Secrets in the benchmark's namespace from threads, stamping each event
     with the wall clock as it arrives, the way `kubectl get -w` would see it."""
 
-    def __init__(self, base: str) -> None:
-        self.base = base
+    def __init__(self, access: Access | str, namespace: str = NAMESPACE) -> None:
+        self.access = access if isinstance(access, Access) else Access(access)
+        self.base = self.access.base
+        self.namespace = namespace
         self.clusters: dict[str, Seen] = {}
         self.secrets: dict[str, float] = {}  # connection Secret name → first seen with a host
         self.lock = threading.Lock()
@@ -123,8 +265,8 @@ class Watcher:
         self.errors: list[str] = []
 
     def start(self) -> None:
-        clusters = f"{self.base}/apis/{GROUP}/{VERSION}/namespaces/{NAMESPACE}/{PLURAL}"
-        secrets = f"{self.base}/api/v1/namespaces/{NAMESPACE}/secrets"
+        clusters = f"{self.base}/apis/{GROUP}/{VERSION}/namespaces/{self.namespace}/{PLURAL}"
+        secrets = f"{self.base}/api/v1/namespaces/{self.namespace}/secrets"
         for url, handle in ((clusters, self._cluster), (secrets, self._secret)):
             thread = threading.Thread(target=self._watch, args=(url, handle), daemon=True, name=f"watch {url}")
             thread.start()
@@ -135,7 +277,7 @@ class Watcher:
 
     def _watch(self, url: str, handle: Any) -> None:
         version = "0"
-        session = requests.Session()
+        session = self.access.session()
         while not self._stop.is_set():
             try:
                 listing = session.get(url, timeout=120).json()

@@ -7,9 +7,12 @@ calls per check times checks per period; nothing of theirs was run here.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+import os
+import pathlib
+from collections.abc import Iterable, Sequence
 from typing import Any
 
+from . import cost
 from .kube import INSTANCE_SIZE
 
 GOALS = {
@@ -482,6 +485,7 @@ def details(r: dict[str, Any]) -> list[str]:
             )
             + "."
         )
+    lines += cost_details(r)
     if r.get("stack_dumps"):
         lines.append(f"- py-spy dumps: {', '.join(r['stack_dumps'])}")
     lines.append("")
@@ -555,7 +559,293 @@ nor (but upbound) its memory.
 """
 
 
-def markdown(results: list[dict[str, Any]], meta: dict[str, Any]) -> str:
+# --- the operator's cost per cluster --------------------------------------------------------------------
+
+PHASE_NAMES = {
+    "create": "create (first POST → every Create sent)",
+    "wait": "wait (→ the first group available)",
+    "ready": "ready (→ every Secret + Ready seen)",
+    "total": "total (first POST → all Ready)",
+}
+CLIENT_NAMES = {"operator": "operator's client", "kopf": "kopf"}
+
+
+def _per_cluster(counts: dict[str, dict[str, float]]) -> str:
+    parts = [
+        f"{key} {num(value, 2)}"
+        for client in cost.OPERATOR_CLIENTS
+        for key, value in sorted((counts.get(client) or {}).items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+    return ", ".join(parts) or "none"
+
+
+def cost_details(r: dict[str, Any]) -> list[str]:
+    """The per-N bullet: each phase's wall time, the operator's CPU and its Kubernetes requests."""
+    saved = (r.get("burst") or {}).get("cost")
+    if not saved:
+        return []
+    n = r["n"]
+    figures = cost.summary(saved, n)
+    parts = []
+    for name, phase in figures["phases"].items():
+        parts.append(
+            f"{name} {secs(phase['wall_seconds'])} wall, {num(phase['cpu_seconds'], 2)} CPU s "
+            f"({num(phase['cpu_ms_per_cluster'], 1)} ms per cluster, {num(100 * (phase['cpu_share'] or 0))} % of one "
+            f"CPU; {secs(phase['seconds_at_limit'])} at 500 m)"
+        )
+    marks = saved.get("marks") or {}
+    loads = [f"{num(m['load'], 1)}" for m in marks.values() if m.get("load") is not None]
+    load = f" Machine load (1-min average) at the marks: {', '.join(loads)}." if loads else ""
+    lines = [f"- Operator cost in the burst: {'; '.join(parts) or 'no phase completed'}.{load}"]
+    if "creates_sent" in marks and saved.get("first_create") is not None:
+        expected = saved["first_create"] + saved.get("create_seconds", 0)
+        if expected < marks["creates_sent"]["time"]:
+            lines.append(
+                f"  The first group was due available {secs(marks['creates_sent']['time'] - expected)} before the "
+                "last Create was sent: the create phase holds some Readies' work too."
+            )
+    requests = figures["requests"]
+    if requests:
+        for client in cost.OPERATOR_CLIENTS:
+            by_phase = []
+            for name in ("create", "wait", "ready", "total"):
+                phase = requests.get(name)
+                if phase:
+                    writes = {k: v for k, v in phase["writes"].get(client, {}).items()}
+                    reads = {k: v for k, v in phase["reads"].get(client, {}).items()}
+                    by_phase.append(
+                        f"{name}: writes {_per_cluster({client: writes})}; reads {_per_cluster({client: reads})}"
+                    )
+            lines.append(f"- Kubernetes requests per cluster by {CLIENT_NAMES[client]}: " + " — ".join(by_phase) + ".")
+        other = (saved.get("requests") or {}).get("total", {}).get("other") or {}
+        lines.append(
+            f"- Audit trail: {num(saved.get('audit_entries'))} requests served in all; the benchmark's own (and any "
+            f"other client's) from the first POST to all Ready: {num(sum(other.values()))}."
+        )
+    elif figures["requests_not_measured"]:
+        lines.append(f"- Kubernetes requests: not measured ({figures['requests_not_measured']}).")
+    return lines
+
+
+COST_HEADER = [
+    "N",
+    "run",
+    "CPU per create (≤ 20 ms)",
+    "CPU per Ready (≤ 10 ms)",
+    "CPU POST → all Ready: needed, wall, share of one CPU",
+    "same CPU at 500 m",
+    "Kubernetes writes per cluster POST → Ready (≤ 4)",
+    "reads per cluster",
+    "burst p99 (≤ 5 s at N = 1000)",
+    "readiness p99 (≤ 10 s at N = 1000)",
+]
+
+
+def cost_rows(entries: Sequence[tuple[dict[str, Any], str]]) -> list[list[str]]:
+    table = []
+    for r, run in entries:
+        saved = (r.get("burst") or {}).get("cost")
+        if not saved:
+            continue
+        n, figures = r["n"], cost.summary(saved, r["n"])
+        total = figures["phases"].get("total") or {}
+        per_create, per_ready = figures["cpu_ms_per_create"], figures["cpu_ms_per_ready"]
+        writes = figures["writes_per_cluster"]
+        reads = (figures["requests"].get("total") or {}).get("reads_per_cluster")
+        burst_p99 = ((r.get("burst") or {}).get("from_post") or {}).get("p99")
+        ready_p99 = (r.get("readiness") or {}).get("p99")
+        at_1000 = n >= 1000
+        table.append(
+            [
+                size_label(r),
+                run,
+                f"{num(per_create, 1)} ms{ok(per_create, cost.GOALS['cpu_ms_per_create'])}",
+                f"{num(per_ready, 1)} ms{ok(per_ready, cost.GOALS['cpu_ms_per_ready'])}",
+                (
+                    f"{num(total['cpu_seconds'], 1)} CPU s in {secs(total['wall_seconds'])} "
+                    f"({num(100 * (total['cpu_share'] or 0))} %)"
+                    if total
+                    else "—"
+                ),
+                secs(total.get("seconds_at_limit")),
+                (
+                    f"{num(writes, 2)}{ok(writes, cost.GOALS['writes_per_cluster'])}"
+                    if writes is not None
+                    else "not measured"
+                ),
+                num(reads, 2) if reads is not None else "—",
+                secs(burst_p99) + (ok(burst_p99, cost.GOALS["burst_p99"]) if at_1000 else ""),
+                secs(ready_p99) + (ok(ready_p99, cost.GOALS["readiness_p99"]) if at_1000 else ""),
+            ]
+        )
+    return table
+
+
+def phases_table(entries: Sequence[tuple[dict[str, Any], str]]) -> str:
+    """Per N and phase: wall seconds, the operator's CPU seconds for all N, per cluster, its share of one
+    CPU, and the least time the same CPU takes under 500 m."""
+    body = []
+    for r, run in entries:
+        saved = (r.get("burst") or {}).get("cost")
+        if not saved:
+            continue
+        for name, phase in cost.summary(saved, r["n"])["phases"].items():
+            body.append(
+                [
+                    size_label(r),
+                    run,
+                    PHASE_NAMES[name],
+                    secs(phase["wall_seconds"]),
+                    num(phase["cpu_seconds"], 2),
+                    f"{num(phase['cpu_ms_per_cluster'], 1)} ms",
+                    f"{num(100 * (phase['cpu_share'] or 0))} %",
+                    secs(phase["seconds_at_limit"]),
+                ]
+            )
+    header = [
+        "N",
+        "run",
+        "phase",
+        "wall",
+        "CPU s (all N)",
+        "CPU per cluster",
+        "share of one CPU",
+        "CPU s / 0.5 (500 m)",
+    ]
+    return markdown_table(header, body) if body else ""
+
+
+def requests_table(entries: Sequence[tuple[dict[str, Any], str]]) -> str:
+    """Kubernetes requests per cluster, first POST → all Ready, by client and `verb resource`: one column per
+    N (its create and ready phases in brackets)."""
+    columns = [(r, cost.summary(r["burst"]["cost"], r["n"])) for r, _ in entries if (r.get("burst") or {}).get("cost")]
+    columns = [(r, f) for r, f in columns if f["requests"].get("total")]
+    if not columns:
+        return ""
+    keys = sorted(
+        {
+            (client, kind, key)
+            for _, f in columns
+            for kind in ("writes", "reads")
+            for client in cost.OPERATOR_CLIENTS
+            for key in f["requests"]["total"][kind].get(client, {})
+        },
+        key=lambda k: (k[1] != "writes", k[0], k[2]),
+    )
+    body = []
+    for client, kind, key in keys:
+        if all(f["requests"]["total"][kind].get(client, {}).get(key, 0.0) < 0.005 for _, f in columns):
+            continue  # one-offs (kopf's CRD watch): under 0.005 per cluster everywhere
+        row = [f"{CLIENT_NAMES[client]}: {key}" + (" (write)" if kind == "writes" else "")]
+        for _, f in columns:
+            phase_value = [
+                (f["requests"].get(name) or {}).get(kind, {}).get(client, {}).get(key, 0.0)
+                for name in ("total", "create", "ready")
+            ]
+            row.append(f"{num(phase_value[0], 2)} ({num(phase_value[1], 2)} / {num(phase_value[2], 2)})")
+        body.append(row)
+    totals = ["**writes, all**"]
+    for _, f in columns:
+        phase_value = [
+            (f["requests"].get(name) or {}).get("writes_per_cluster") for name in ("total", "create", "ready")
+        ]
+        totals.append(
+            " ".join([f"**{num(phase_value[0], 2)}**", f"({num(phase_value[1], 2)} / {num(phase_value[2], 2)})"])
+        )
+    body.append(totals)
+    header = ["request (client: verb resource[/subresource])"] + [f"N = {size_label(r)}" for r, _ in columns]
+    return markdown_table(header, body)
+
+
+def budget_lines(entries: Sequence[tuple[dict[str, Any], str]]) -> list[str]:
+    """The latency goals at the largest N, against the CPU they need: CPU seconds needed if N arrive at
+    once, against what a 500 m limit (and one whole CPU) gives within the goal."""
+    measured = [
+        (r, run, cost.summary(r["burst"]["cost"], r["n"]))
+        for r, run in entries
+        if (r.get("burst") or {}).get("cost") and cost.summary(r["burst"]["cost"], r["n"])["cpu_ms_per_create"]
+    ]
+    if not measured:
+        return []
+    r, run, f = max(measured, key=lambda m: (m[0]["n"], m[2]["cpu_ms_per_ready"] is not None))  # the first such
+    n = 1000
+    lines = [
+        f"**The latency goals against the CPU they need** (the per-cluster CPU of N = {size_label(r)}, {run}, "
+        f"applied to N = {n} arriving at once):",
+        "",
+    ]
+    for what, ms, goal in (
+        ("burst: every Create sent", f["cpu_ms_per_create"], cost.GOALS["burst_p99"]),
+        ("readiness: every Secret + Ready", f["cpu_ms_per_ready"], cost.GOALS["readiness_p99"]),
+    ):
+        if ms is None:
+            continue
+        at_limit = cost.burst_budget(n, ms, goal, cost.LIMIT)
+        one_cpu = cost.burst_budget(n, ms, goal, 1.0)
+        lines.append(
+            f"- {what} within {secs(goal)}: {num(at_limit['cpu_seconds_needed'], 1)} CPU s needed "
+            f"({num(ms, 1)} ms × {n:,}); a 500 m limit gives {num(at_limit['cpu_seconds_available'], 1)} CPU s in "
+            f"{secs(goal)}, one whole CPU (a Python process's most: one thread holds the GIL at a time) "
+            f"{num(one_cpu['cpu_seconds_available'], 1)}. Under 500 m the last one comes "
+            f"{secs(at_limit['last_after_seconds'])} after at the earliest (one CPU: "
+            f"{secs(one_cpu['last_after_seconds'])}); the goal needs ≤ {num(at_limit['cpu_ms_allowed'], 1)} ms per "
+            f"cluster at 500 m, ≤ {num(one_cpu['cpu_ms_allowed'], 1)} ms with a whole CPU."
+        )
+    return lines + [""]
+
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def _relative(path: str, out_dir: pathlib.Path | None) -> str:
+    """A file's link from the document: paths in results are absolute, or relative to the repository."""
+    if out_dir is None:
+        return path
+    return os.path.relpath(ROOT / path, out_dir.resolve())
+
+
+def profile_section(
+    entries: Sequence[tuple[dict[str, Any], str]], notes: str, out_dir: pathlib.Path | None
+) -> list[str]:
+    profiled = [(r, run) for r, run in entries if r.get("profile")]
+    if not profiled:
+        return []
+    r, run = max(profiled, key=lambda e: e[0]["n"])
+    prof = r["profile"]
+    svg_path = _relative(prof["svg"], out_dir)
+    lines = [
+        f"## Where the operator's time goes at N = {r['n']}",
+        "",
+        f"py-spy sampled the operator {prof.get('rate', 100)} times a second from the first POST of the burst of "
+        f"N = {size_label(r)} until all were Ready ({run}), only the thread holding the GIL (`--gil`: the Python "
+        "work; waits and system calls outside the GIL are left out), without pausing it (`--nonblocking`): "
+        f"{num(prof['samples'])} samples, {secs(prof['samples'] / prof.get('rate', 100))} of GIL time"
+        + (f" against {num(cpu, 1)} CPU s of the process" if (cpu := prof.get("cpu_seconds")) else "")
+        + f". Flame graph: [{os.path.basename(prof['svg'])}]({svg_path}) "
+        f"(speedscope: `{_relative(prof['speedscope'], out_dir)}`, open it at speedscope.app).",
+        "",
+        f"[![flame graph of the operator at N = {r['n']}]({svg_path})]({svg_path})",
+        "",
+    ]
+    if notes:
+        lines += [notes, ""]
+    packages = ", ".join(f"{p['name']} {num(100 * p['share'], 1)} %" for p in prof["packages"][:8])
+    functions = ", ".join(f"`{p['name']}` {num(100 * p['share'], 1)} %" for p in prof["self"][:8])
+    lines += [
+        f"Samples by the package of the running function (self time): {packages}.",
+        "",
+        f"The functions most often running themselves: {functions}.",
+        "",
+    ]
+    return lines
+
+
+def markdown(
+    results: list[dict[str, Any]],
+    meta: dict[str, Any],
+    cost_runs: Sequence[dict[str, Any]] = (),
+    out_dir: pathlib.Path | None = None,
+) -> str:
     results = sorted(results, key=lambda r: (r["n"], bool(r.get("settings"))))
     opts = meta["options"]
     scale = opts["time_scale"]
@@ -570,7 +860,13 @@ def markdown(results: list[dict[str, Any]], meta: dict[str, Any]) -> str:
         f"Measured on {meta['machine']}, by `scripts/bench --sizes {sizes}` on {meta['date']} (working tree at "
         f"{meta['git']}); the whole run took {num(meta['seconds'] / 60, 1)} min. Every figure of this operator "
         "below is measured against the sandbox's stand-ins; the anchors' figures are their documented behaviour "
-        "(the project's ANCHORS.md cites their source and issues) applied to the same N.",
+        "(the project's ANCHORS.md cites their source and issues) applied to the same N."
+        + (
+            f" The Kubernetes API was {meta['kubernetes']}, not the stand-in: only the ElastiCache stand-in and "
+            "the operator ran on this machine."
+            if str(meta.get("kubernetes", "")).startswith("an existing")
+            else ""
+        ),
         "",
         "![AWS calls per day and per minute against N](benchmarks.svg)",
         "",
@@ -604,5 +900,82 @@ def markdown(results: list[dict[str, Any]], meta: dict[str, Any]) -> str:
     ]
     for r in results:
         out += details(r)
+    out += cost_section(results, meta, cost_runs, out_dir)
     out += ["## Findings", "", *meta.get("findings", ["(none recorded)"]), ""]
     return "\n".join(out)
+
+
+def run_label(meta: dict[str, Any]) -> str:
+    return f"{meta.get('date', '?')}, {meta.get('git', '?')}"
+
+
+def cost_section(
+    results: list[dict[str, Any]],
+    meta: dict[str, Any],
+    cost_runs: Sequence[dict[str, Any]],
+    out_dir: pathlib.Path | None,
+) -> list[str]:
+    """The operator's cost per cluster in the burst, from this run's results and other runs' (`--cost-from`)."""
+    entries = [(r, "this run") for r in results if (r.get("burst") or {}).get("cost")]
+    runs = []  # other runs, lettered in the table
+    for other in cost_runs:
+        measured = [r for r in other["results"] if (r.get("burst") or {}).get("cost")]
+        if measured:
+            runs.append(run_label(other["meta"]))
+            entries += [(r, f"run {chr(ord('A') + len(runs) - 1)}") for r in measured]
+    entries.sort(key=lambda e: (e[0]["n"], bool(e[0].get("settings"))))
+    out = ["## The operator's cost per cluster in a burst", ""]
+    if not entries:
+        return out + ["Not measured in this run (the benchmark measures it since a later version).", ""]
+    lettered = "; ".join(f"run {chr(ord('A') + i)}: {label}" for i, label in enumerate(runs))
+    out += [
+        "What the operator itself spends to take a RedisCluster from its POST to Ready: on a user's cluster it "
+        "has a CPU limit of its own (often 100–500 m), so this decides how fast a burst goes. Measured in the "
+        "burst phase (figures 3 and 4: production intervals, the AWS limits lifted), on the machine described "
+        "above"
+        + (
+            f", in {'another run' if len(runs) == 1 else 'other runs'} than the figures above ({lettered})"
+            if runs
+            else ""
+        )
+        + "."
+        + (f" `{meta['report_command']}` rewrites this page." if runs and meta.get("report_command") else ""),
+        "",
+        markdown_table(COST_HEADER, cost_rows(entries)),
+        "",
+        "CPU: the operator process's utime + stime (all its threads, from /proc/<pid>/stat) read at the phase "
+        "boundaries: *create* from the first POST until every CreateReplicationGroup arrived at the stand-in "
+        "(seen in its request log, read every second), *wait* until the first group was due available (its "
+        "Create + the stand-in's create time), *ready* until every object was seen with its connection Secret "
+        "and Ready=True; per create = create-phase CPU / N, per Ready = ready-phase CPU / N; *at 500 m*: the "
+        "same CPU seconds / 0.5, the least time they take under that limit. Kubernetes requests: counted at the "
+        "API, in the stand-in's audit trail (`GET /_sandbox/audit`: user agent, verb, resource, subresource), "
+        "split at the same boundaries; the operator process's requests are those of its own client (user agent "
+        "`elasticache-operator`) and of kopf (`kopf/<version>`), the benchmark's own (the POSTs, its watches) "
+        "are left out. With `--kubeconfig` (an existing cluster) there is no audit trail, and the requests are "
+        "not measured. The phases split the work by time, not by cluster: what the operator does for a cluster "
+        "after the last Create was sent (its status, its Event) counts in *wait*, so *total* / N is the surest "
+        "figure; utime + stime count in clock ticks (10 ms), ±1 ms per cluster at N = 10.",
+        "",
+    ]
+    phases = phases_table(entries)
+    if phases:
+        out += ["The operator's CPU by phase:", "", phases, ""]
+    table = requests_table(entries)
+    if table:
+        out += [
+            "Kubernetes requests per cluster, first POST → all Ready (in brackets: create phase / ready phase; "
+            "fewer than 0.005 per cluster left out):",
+            "",
+            table,
+            "",
+        ]
+    out += budget_lines(entries)
+
+    def notes(key: str) -> str:
+        return meta.get(key) or next((o["meta"][key] for o in cost_runs if o["meta"].get(key)), "")
+
+    if notes("cost_notes"):
+        out += [notes("cost_notes"), ""]
+    out += profile_section(entries, notes("profile_notes"), out_dir)
+    return out

@@ -1,4 +1,6 @@
-"""The processes a benchmark runs: the two stand-ins and the operator, each in a process group of its own.
+"""The processes a benchmark runs: the two stand-ins and the operator, each in a process group of its own
+(with `--kubeconfig`, only the ElastiCache stand-in and the operator: the Kubernetes API is that cluster's),
+and py-spy recording an operator when asked to profile it.
 
 Everything started here is registered in `Stack.processes` and stopped by `Stack.close()` (SIGTERM to
 the group, SIGKILL after a grace period), which the caller runs in a `finally`.
@@ -10,6 +12,7 @@ import dataclasses
 import json
 import os
 import pathlib
+import shutil
 import signal
 import socket
 import subprocess
@@ -17,6 +20,8 @@ import sys
 import time
 
 import requests
+
+from .kube import Access
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -61,35 +66,59 @@ class Process:
         return len(os.listdir(f"/proc/{self.pid}/task"))
 
 
-class Stack:
-    """One Kubernetes API stand-in, one ElastiCache API stand-in, and operators started on demand."""
+def py_spy() -> str | None:
+    """The py-spy executable (on PATH or in the venv), if installed."""
+    for candidate in (shutil.which("py-spy"), str(ROOT / ".venv" / "bin" / "py-spy")):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    return None
 
-    def __init__(self, run_dir: pathlib.Path) -> None:
+
+class Stack:
+    """One Kubernetes API stand-in (or an existing cluster's API, named by a kubeconfig), one ElastiCache
+    API stand-in, and operators started on demand."""
+
+    def __init__(
+        self, run_dir: pathlib.Path, kubeconfig: pathlib.Path | None = None, source: pathlib.Path | None = None
+    ) -> None:
         self.run_dir = run_dir
+        # Another copy of the code (`git archive <commit> operator sandbox | tar -x -C DIR`): the operator
+        # and the stand-ins run from it, ahead of the working tree's editable installs.
+        self.source = source.resolve() if source else None
         run_dir.mkdir(parents=True, exist_ok=True)
         self.processes: list[Process] = []
+        self.external = kubeconfig is not None  # an existing cluster: no Kubernetes stand-in is started
         self.kube_url = ""
-        self.kubeconfig = run_dir / "kubeconfig.json"
+        self.kubeconfig = kubeconfig.resolve() if kubeconfig else run_dir / "kubeconfig.json"
+        self.access: Access | None = None
         self.aws_url = ""
         self.kube: Process | None = None
         self.elasticache: Process | None = None
 
     # --- starting ---------------------------------------------------------------------------------
 
-    def _start(self, name: str, args: list[str], env: dict[str, str] | None = None) -> Process:
+    def _start(
+        self, name: str, args: list[str], env: dict[str, str] | None = None, program: str = sys.executable
+    ) -> Process:
         log = self.run_dir / f"{name}.log"
         with log.open("ab") as out:
             popen = subprocess.Popen(
-                [sys.executable, *args],
+                [program, *args],
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 cwd=ROOT,
-                env={**os.environ, **(env or {})},
+                env={**os.environ, **self.source_env(), **(env or {})},
                 start_new_session=True,  # its own process group: stopped as a whole, never by name
             )
         process = Process(name, popen, log, time.time())
         self.processes.append(process)
         return process
+
+    def source_env(self) -> dict[str, str]:
+        if self.source is None:
+            return {}
+        paths = [str(self.source / "operator"), str(self.source / "sandbox"), os.environ.get("PYTHONPATH", "")]
+        return {"PYTHONPATH": os.pathsep.join(p for p in paths if p)}
 
     @staticmethod
     def _wait_port(port: int, process: Process, timeout: float = 60) -> None:
@@ -106,19 +135,23 @@ class Stack:
 
     def start_stand_ins(self, create_seconds: float, modify_seconds: float, delete_seconds: float) -> None:
         kube_port, aws_port = free_port(), free_port()
-        self.kube = self._start(
-            "kube-api",
-            [
-                "-m",
-                "elasticache_sandbox.kube",
-                "--port",
-                str(kube_port),
-                "--kubeconfig",
-                str(self.kubeconfig),
-                "--crd",
-                str(ROOT / "crds" / "redisclusters.yaml"),
-            ],
-        )
+        if self.external:
+            self.access = Access.from_kubeconfig(self.kubeconfig)
+            self.kube_url = self.access.base
+        else:
+            self.kube = self._start(
+                "kube-api",
+                [
+                    "-m",
+                    "elasticache_sandbox.kube",
+                    "--port",
+                    str(kube_port),
+                    "--kubeconfig",
+                    str(self.kubeconfig),
+                    "--crd",
+                    str(ROOT / "crds"),
+                ],
+            )
         self.elasticache = self._start(
             "elasticache-api",
             [
@@ -134,13 +167,15 @@ class Stack:
                 str(delete_seconds),
             ],  # no --data-dir: no redis-server behind the groups
         )
-        self._wait_port(kube_port, self.kube)
         self._wait_port(aws_port, self.elasticache)
-        self.kube_url = f"http://127.0.0.1:{kube_port}"
         self.aws_url = f"http://127.0.0.1:{aws_port}"
-        deadline = time.monotonic() + 30
-        while not self.kubeconfig.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
+        if self.kube is not None:
+            self._wait_port(kube_port, self.kube)
+            self.kube_url = f"http://127.0.0.1:{kube_port}"
+            self.access = Access(self.kube_url)
+            deadline = time.monotonic() + 30
+            while not self.kubeconfig.exists() and time.monotonic() < deadline:
+                time.sleep(0.1)
 
     def aws_env(self) -> dict[str, str]:
         return {
@@ -175,6 +210,32 @@ class Stack:
                 pass
             time.sleep(0.2)
         raise RuntimeError(f"operator {name} not healthy within 120s; see {process.log}")
+
+    def start_profiler(self, target: Process, raw: pathlib.Path, rate: int = 100) -> Process:
+        """py-spy recording `target` (by its pid) into `raw` (collapsed stacks, one `frame;frame;… count`
+        a line) until stop_profiler. `--gil`: only the thread holding the GIL is sampled, that is the Python
+        work that costs CPU (py-spy's idle detection alone counts many waiting threads of the operator's
+        pool and its blocking socket reads as busy); idle threads are left out (no `--idle`);
+        `--nonblocking` reads the stacks without pausing the operator, so its latencies stay unprofiled."""
+        program = py_spy()
+        if program is None:
+            raise RuntimeError("--profile needs py-spy: .venv/bin/pip install py-spy")
+        args = ["record", "--pid", str(target.pid), "--format", "raw", "--output", str(raw), "--gil"]
+        process = self._start(f"py-spy-{target.name}", [*args, "--rate", str(rate), "--nonblocking"], program=program)
+        time.sleep(1.0)
+        if not process.alive():
+            raise RuntimeError(f"py-spy exited with {process.popen.returncode}; see {process.log}")
+        return process
+
+    def stop_profiler(self, process: Process, timeout: float = 120) -> None:
+        """SIGINT: py-spy writes what it recorded and exits."""
+        if process.alive():
+            os.killpg(process.pid, signal.SIGINT)
+            try:
+                process.popen.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                pass
+        self.stop(process, grace=1.0)
 
     # --- stopping ---------------------------------------------------------------------------------
 
