@@ -505,11 +505,12 @@ class Stack:
         create: float,
         data_dir: pathlib.Path | None = None,
         password_grace_seconds: float = 2,
+        delete: float = 0.5,
     ) -> Iterator[Stack]:
         with (
             kubernetes(logs_dir) as kubeconfig,
             sandbox.elasticache_api(
-                logs_dir / "elasticache.log", create=create, modify=0.5, delete=0.5, data_dir=data_dir
+                logs_dir / "elasticache.log", create=create, modify=0.5, delete=delete, data_dir=data_dir
             ) as api,
         ):
             yield cls(kubeconfig, AWS(api.endpoint), logs_dir, name, password_grace_seconds)

@@ -55,13 +55,19 @@ SNAPSHOT_KEY = "snapshot:"  # the wake-up keys of snapshots, beside the groups' 
 
 @dataclass(frozen=True)
 class Member:
+    """What a replication group does not report of itself but its first node does."""
+
     engine_version: str | None
     security_group_ids: tuple[str, ...]
+    maintenance_window: str = ""
+    notification_topic_arn: str = ""
 
     @classmethod
     def of(cls, node: dict[str, Any]) -> Member:
         groups = tuple(g["SecurityGroupId"] for g in node.get("SecurityGroups") or [] if g.get("SecurityGroupId"))
-        return cls(node.get("EngineVersion"), groups)
+        notification = node.get("NotificationConfiguration") or {}
+        topic = notification.get("TopicArn", "") if notification.get("TopicStatus", "active") == "active" else ""
+        return cls(node.get("EngineVersion"), groups, node.get("PreferredMaintenanceWindow") or "", topic)
 
 
 @dataclass
@@ -169,7 +175,12 @@ class Observer:
         version = member.engine_version if member and known.group.get("Status") == "available" else None
         observed = observed_group(known.group, version, known.tags)
         if member is not None:
-            observed = dataclasses.replace(observed, security_group_ids=member.security_group_ids)
+            observed = dataclasses.replace(
+                observed,
+                security_group_ids=member.security_group_ids,
+                maintenance_window=member.maintenance_window,
+                notification_topic_arn=member.notification_topic_arn,
+            )
         return observed
 
     def _keep_version(self, group: dict[str, Any]) -> None:

@@ -61,6 +61,7 @@ def decide(
     tag_keys_applied: frozenset[str] = frozenset(),
     version_reported: bool = False,
     hold_slow_log: bool = False,
+    version_in_effect: str | None = None,
 ) -> Decision:
     """`version_reported`: the status already holds the group's engine version (so Ready may say True
     while AWS is between reports of it)."""
@@ -85,7 +86,9 @@ def decide(
             )
         return Decision(verdict, applying=applying, write_secret=verdict.ready == "True")
     auth_step = _auth_step(password, observed)
-    plan = plan_changes(desired, observed, auth_step, log_retention_applied, tag_keys_applied, hold_slow_log)
+    plan = plan_changes(
+        desired, observed, auth_step, log_retention_applied, tag_keys_applied, hold_slow_log, version_in_effect
+    )
     step, now_applying = None, None
     if plan.steps:
         done = applying.step if applying is not None and applying.generation == generation else 0
@@ -171,6 +174,12 @@ def status_fields(group_id: str, observed: ObservedGroup | None, secret_name: st
         fields.update(
             host=observed.endpoints.host, readerHost=observed.endpoints.reader_host, port=observed.endpoints.port
         )
+    for key, value in (
+        ("maintenanceWindow", observed.maintenance_window),
+        ("snapshotWindow", observed.snapshot_window),
+    ):
+        if value:  # AWS's choice when the spec has none: reported, never fought over
+            fields[key] = value
     return fields
 
 

@@ -38,6 +38,10 @@ class DesiredGroup:
     tags: dict[str, str] = field(default_factory=dict)
     slow_log: SlowLog | None = None
     security_group_ids: tuple[str, ...] | None = None  # None: not managed (the group keeps what it has)
+    maintenance_window: str | None = None  # None: AWS's choice, never fought over
+    snapshot_window: str | None = None
+    auto_minor_version_upgrade: bool = True
+    notification_topic_arn: str | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,10 @@ def desired_group(spec: RedisClusterSpec, identity: Identity, group_id: str | No
         slow_log=None
         if spec.logging.disabled
         else SlowLog(naming.log_group_name(group_id), spec.logging.format, spec.logging.retention_days),
+        maintenance_window=spec.maintenance_window,
+        snapshot_window=spec.snapshot_window,
+        auto_minor_version_upgrade=spec.auto_minor_version_upgrade,
+        notification_topic_arn=spec.notification_topic_arn,
     )
 
 
@@ -116,6 +124,14 @@ def create_request(desired: DesiredGroup, auth_token: str, placement: Placement,
         request["SecurityGroupIds"] = list(placement.security_group_ids)
     if desired.slow_log:
         request["LogDeliveryConfigurations"] = [slow_log_delivery(desired.slow_log)]
+    request["AutoMinorVersionUpgrade"] = desired.auto_minor_version_upgrade
+    for key, value in (
+        ("PreferredMaintenanceWindow", desired.maintenance_window),
+        ("SnapshotWindow", desired.snapshot_window),
+        ("NotificationTopicArn", desired.notification_topic_arn),
+    ):
+        if value:
+            request[key] = value
     return request
 
 

@@ -48,6 +48,11 @@ class ObservedGroup:
     slow_log_error: str = ""  # AWS's Message when the slow-log delivery ended in `error` (it did not take)
     replica_ids: tuple[str, ...] = ()  # cache clusters serving as replicas now (CurrentRole), non-sharded only
     primaries: tuple[str, ...] = ()  # each shard's primary now (CurrentRole), in shard_ids' order
+    snapshot_window: str = ""
+    auto_minor_version_upgrade: bool | None = None  # None: not reported
+    # What only member clusters report (DescribeCacheClusters, from the shared listing):
+    maintenance_window: str = ""
+    notification_topic_arn: str = ""  # "" when none is set (or it is inactive)
 
     @property
     def slow_log_enabled(self) -> bool:
@@ -88,6 +93,8 @@ def observed_group(group: dict[str, Any], engine_version: str | None, tags: dict
         slow_log_error=_slow_log_error(group),
         replica_ids=_replicas(node_groups, sharded),
         primaries=tuple(_primary_of(g) for g in node_groups),
+        snapshot_window=str(group.get("SnapshotWindow") or ""),
+        auto_minor_version_upgrade=group.get("AutoMinorVersionUpgrade"),
     )
 
 

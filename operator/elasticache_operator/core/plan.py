@@ -77,12 +77,15 @@ def plan_changes(
     log_retention_applied: int | None = None,
     tag_keys_applied: frozenset[str] = frozenset(),
     hold_slow_log: bool = False,
+    version_in_effect: str | None = None,
 ) -> Plan:
     """`auth_step`: the ROTATE or SET the password module asks for; `log_retention_applied`: the
     slow-log retention last set in CloudWatch (from status), None if never; `tag_keys_applied`: the
     spec's tag keys the operator set before (from status). Only those are removed when the spec drops
     them: tags set by others (cost allocation, the tool a group was adopted from) are left alone.
-    `hold_slow_log`: a delivery AWS did not apply is not asked for again yet (nor its log group)."""
+    `hold_slow_log`: a delivery AWS did not apply is not asked for again yet (nor its log group).
+    `version_in_effect`: the spec's engineVersion when the group last matched the spec (from status), so
+    that a later version AWS installed by itself is told apart from a downgrade the user asks for."""
     unsupported = _unsupported(desired, observed)
     add = {k: v for k, v in desired.tags.items() if observed.tags.get(k) != v}
     remove = tuple(
@@ -97,7 +100,7 @@ def plan_changes(
     steps: list[Step] = []
     steps += _shards_out(desired, observed)
     steps += _replicas_up(desired, observed)
-    steps += _modify(desired, observed, unsupported, hold_slow_log)
+    steps += _modify(desired, observed, unsupported, hold_slow_log, version_in_effect == desired.engine_version)
     steps += [auth_step] if auth_step else []
     steps += _replicas_down(desired, observed)
     steps += _shards_in(desired, observed)
@@ -172,7 +175,9 @@ def _replica_step(operation: str, observed: ObservedGroup, shards: list[int], wa
     return Step(operation, request, f"{operation} {said}", changes=change)
 
 
-def _modify(desired: DesiredGroup, observed: ObservedGroup, unsupported: list[str], hold_slow_log: bool) -> list[Step]:
+def _modify(
+    desired: DesiredGroup, observed: ObservedGroup, unsupported: list[str], hold_slow_log: bool, spec_unchanged: bool
+) -> list[Step]:
     """Node type, engine version, settings and slow-log delivery: each its own ModifyReplicationGroup."""
     steps = []
     if desired.node_type != observed.node_type:
@@ -184,6 +189,8 @@ def _modify(desired: DesiredGroup, observed: ObservedGroup, unsupported: list[st
             said = f"engine version {observed.engine_version}→{desired.engine_version}"
             change = FieldChange("engineVersion", observed.engine_version, desired.engine_version)
             steps.append(_modify_step({"EngineVersion": desired.engine_version}, said, change))
+        elif spec_unchanged and minor_upgrade_by_aws(desired, observed.engine_version):
+            pass  # AWS's own minor upgrade (autoMinorVersionUpgrade): no drift, and no downgrade to try
         else:
             unsupported.append(
                 f"engineVersion {desired.engine_version} is a downgrade from {observed.engine_version}, and"
@@ -212,6 +219,15 @@ def _modify(desired: DesiredGroup, observed: ObservedGroup, unsupported: list[st
                 str(desired.automatic_failover).lower(),
             )
         )
+    for key, field, have, want in _windows(desired, observed):
+        settings[key] = want
+        phrases.append(f"{field} {have or '(none)'}→{want}")
+        changes.append(FieldChange(field, str(have or "(none)"), str(want)))
+    if desired.notification_topic_arn and desired.notification_topic_arn != observed.notification_topic_arn:
+        settings.update(NotificationTopicArn=desired.notification_topic_arn, NotificationTopicStatus="active")
+        phrases.append("notification topic")
+        have = observed.notification_topic_arn or "(none)"
+        changes.append(FieldChange("notificationTopicArn", have, desired.notification_topic_arn))
     wanted_groups = desired.security_group_ids
     if wanted_groups and observed.security_group_ids and set(wanted_groups) != set(observed.security_group_ids):
         settings["SecurityGroupIds"] = list(wanted_groups)
@@ -222,6 +238,30 @@ def _modify(desired: DesiredGroup, observed: ObservedGroup, unsupported: list[st
         steps.append(_modify_step(settings, ", ".join(phrases), *changes))
     steps += [] if hold_slow_log else _slow_log(desired, observed)
     return steps
+
+
+def _windows(desired: DesiredGroup, observed: ObservedGroup) -> list[tuple[str, str, object, object]]:
+    """(request key, spec field, observed, wanted) of the windows and minor upgrades the spec states and
+    the group does not have; an unset window is AWS's choice, never fought over."""
+    differing: list[tuple[str, str, object, object]] = []
+    if desired.maintenance_window and observed.maintenance_window != desired.maintenance_window:
+        if observed.maintenance_window:  # known only once a node has been listed
+            key = "PreferredMaintenanceWindow"
+            differing.append((key, "maintenanceWindow", observed.maintenance_window, desired.maintenance_window))
+    if desired.snapshot_window and observed.snapshot_window != desired.snapshot_window:
+        differing.append(("SnapshotWindow", "snapshotWindow", observed.snapshot_window, desired.snapshot_window))
+    upgrades = observed.auto_minor_version_upgrade
+    if upgrades is not None and upgrades != desired.auto_minor_version_upgrade:
+        want = desired.auto_minor_version_upgrade
+        differing.append(("AutoMinorVersionUpgrade", "autoMinorVersionUpgrade", str(upgrades).lower(), want))
+    return differing
+
+
+def minor_upgrade_by_aws(desired: DesiredGroup, observed_version: str) -> bool:
+    """The group runs a later minor or patch version of the same major than the spec names, and AWS may
+    raise it so: that is AWS's upgrade, not a change to revert (Crossplane upjet #1504 tried to)."""
+    want, have = version_tuple(desired.engine_version), version_tuple(observed_version)
+    return desired.auto_minor_version_upgrade and bool(want) and have[:1] == want[:1] and have > want
 
 
 def _slow_log(desired: DesiredGroup, observed: ObservedGroup) -> list[Step]:

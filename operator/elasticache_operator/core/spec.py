@@ -13,10 +13,13 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
 
+from .windows import MAINTENANCE_PATTERN, SNAPSHOT_PATTERN, window_problems
+
 NODE_TYPE_PATTERN = r"^cache\.[a-z0-9]+\.[a-z0-9]+$"
 ENGINE_VERSION_PATTERN = r"^[0-9]+\.[0-9]+(\.[0-9]+)?$"
 K8S_NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 SECRET_KEY_PATTERN = r"^[-._a-zA-Z0-9]+$"
+SNS_TOPIC_PATTERN = r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$"
 
 DEFAULT_ENGINE_VERSIONS = {"redis": "6.2", "valkey": "8.0"}
 MAX_USER_TAGS = 40  # AWS allows 50 tags per resource; the operator reserves room for its own.
@@ -83,6 +86,10 @@ class RedisClusterSpec(SpecModel):
     deletion_policy: Literal["Delete", "Retain", "Snapshot"] = "Snapshot"
     connection_secret_name: str | None = Field(default=None, min_length=1, max_length=253, pattern=K8S_NAME_PATTERN)
     restore_from: RestoreFrom | None = None  # create-only: the group starts with a snapshot's data
+    maintenance_window: str | None = Field(default=None, max_length=19, pattern=MAINTENANCE_PATTERN)
+    snapshot_window: str | None = Field(default=None, max_length=11, pattern=SNAPSHOT_PATTERN)
+    auto_minor_version_upgrade: bool = True
+    notification_topic_arn: str | None = Field(default=None, max_length=1024, pattern=SNS_TOPIC_PATTERN)
 
     @model_validator(mode="after")
     def _cross_field_rules(self) -> RedisClusterSpec:
@@ -122,6 +129,7 @@ def cross_field_problems(spec: RedisClusterSpec) -> list[str]:
         problems.append("tag keys must be 1 to 128 characters long")
     if any(not TAG_TEXT.match(text) for pair in spec.tags.items() for text in pair):
         problems.append(TAG_TEXT_MESSAGE)
+    problems += window_problems(spec.maintenance_window, spec.snapshot_window)
     return problems
 
 

@@ -92,6 +92,7 @@ def decide_visit(s: Situation) -> Decided:
         tag_keys_applied=frozenset(s.status.get("tagKeys") or ()),
         version_reported=bool(s.status.get("engineVersion")),
         hold_slow_log=delivery.hold,
+        version_in_effect=s.status.get("requestedEngineVersion"),
     )
     status = status_fields(s.desired.group_id, s.observed, s.secret_name)
     if s.observed is not None and s.observed.status == "available":
@@ -210,6 +211,8 @@ def _recorded(s: Situation, decision: Decision) -> list[Effect]:
     fields: dict[str, Any] = {"applying": decision.applying.as_status() if decision.applying else None}
     if decision.plan is not None:
         fields["tagKeys"] = sorted(user_tags(s.desired))
+        if not (decision.plan.steps or decision.plan.unsupported):  # the group is as the spec says
+            fields["requestedEngineVersion"] = s.desired.engine_version
     return [Record(status=fields)]
 
 

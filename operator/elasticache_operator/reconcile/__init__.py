@@ -20,15 +20,17 @@ from ..aws.elasticache import ElastiCache
 from ..aws.logs import Logs
 from ..aws.observer import Observer
 from ..core import conditions as c
+from ..core import naming
 from ..core.desired import Identity
 from ..core.effects import Event
+from ..core.observed import ObservedGroup
 from ..kube.objects import RedisObjects
 from ..kube.secrets import Secrets
 from ..kube.security_group_policies import SecurityGroupPolicies
 from ..kube.status import StatusWriter
 from ..settings import Settings
 
-__all__ = ["Deps", "Event", "Outcome", "Visit", "forget", "locked"]
+__all__ = ["Deps", "Event", "Outcome", "Visit", "confirmed", "forget", "locked"]
 
 
 @dataclass
@@ -76,6 +78,15 @@ def locked(uid: str) -> threading.Lock:
 def forget(uid: str) -> None:
     with _locks_guard:
         _locks.pop(uid, None)
+
+
+def confirmed(visit: Visit, observed: ObservedGroup | None) -> ObservedGroup | None:
+    """A group the shared observation shows without this object's ownership tags, read again with its
+    tags before anyone acts on that: a resync lists groups and tags in separate calls, so a group deleted
+    or changed between them shows up torn (its status without its tags)."""
+    if observed is None or naming.is_owned(observed.tags, visit.identity.uid):
+        return observed
+    return visit.deps.observer.describe(observed.group_id, fresh_tags=True)
 
 
 def stamp(moment: datetime.datetime) -> str:

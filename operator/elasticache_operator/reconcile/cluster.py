@@ -23,7 +23,7 @@ from ..core.restore import RestoreSource
 from ..core.spec import RedisClusterSpec, RestoreFrom, auth_token_problem, describe_validation_error, parse_spec
 from ..core.visit import Situation, decide_visit
 from ..kube.secrets import SecretProblem
-from . import Deps, Outcome, Visit, access, adoption, locked
+from . import Deps, Outcome, Visit, access, adoption, confirmed, locked
 from .effects import Carried, act, acts, failed
 from .snapshot import PLURAL as SNAPSHOTS
 
@@ -91,7 +91,7 @@ def _manage(visit: Visit, spec: RedisClusterSpec, desired: DesiredGroup, target:
     observer, secret_name = visit.deps.observer, spec.secret_name(visit.identity.name)
     if moved := _moved(visit, target):
         return visit.conclude(moved, status_fields(visit.status["replicationGroupId"], None, secret_name))
-    observed = observer.observe(target.group_id)
+    observed = confirmed(visit, observer.observe(target.group_id))
     if target.annotation and not _owned(observed, visit):
         return adoption.adopt(visit, desired, target.group_id, secret_name)
     fields = status_fields(target.group_id, observed, secret_name)

@@ -13,7 +13,7 @@ from ..core.decide import claimed_elsewhere
 from ..core.deletion import CreateSnapshotObject, FinalSnapshot, decide_deletion, policy_of
 from ..core.effects import Event
 from ..core.observed import ObservedGroup
-from . import Deps, Outcome, Visit, forget, locked, stamp
+from . import Deps, Outcome, Visit, confirmed, forget, locked, stamp
 from .cluster import Target
 from .effects import Carried, acts, carry_out, failed
 from .snapshot import PLURAL as SNAPSHOTS
@@ -65,7 +65,7 @@ def _observed(visit: Visit, group_id: str) -> ObservedGroup | None:
     observed = visit.deps.observer.observe(group_id)
     if observed is None or observed.status in ("available", "create-failed"):
         observed = visit.deps.observer.describe(group_id)  # gone, or about to be deleted: AWS says so, now
-    return observed
+    return confirmed(visit, observed)
 
 
 def _security_groups(visit: Visit) -> list[tuple[str, str]]:
