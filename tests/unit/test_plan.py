@@ -161,3 +161,33 @@ def test_what_only_a_new_cluster_can_change_is_refused_with_what_to_do():
     moved = plan_changes(desired(port=6380), observed())
     assert any("port is fixed at creation" in u and "create a new RedisCluster" in u for u in moved.unsupported)
     assert plan_changes(desired(numReplicaNodes=2), observed()).unsupported == ()
+
+
+def test_windows_and_notifications_the_spec_states_are_applied_and_unset_ones_left_to_aws():
+    import dataclasses
+
+    group = dataclasses.replace(observed(), maintenance_window="sun:05:00-sun:06:00", snapshot_window="07:00-08:00")
+    assert plan_changes(desired(), group).steps == ()  # unset: AWS's choice stands
+    wanted = desired(
+        maintenanceWindow="tue:03:00-tue:04:00",
+        snapshotWindow="05:00-06:00",
+        notificationTopicArn="arn:aws:sns:us-east-1:123456789012:cache-events",
+    )
+    [step] = plan_changes(wanted, group).steps
+    assert step.request["PreferredMaintenanceWindow"] == "tue:03:00-tue:04:00"
+    assert step.request["SnapshotWindow"] == "05:00-06:00"
+    assert step.request["NotificationTopicArn"].endswith(":cache-events")
+    assert step.request["NotificationTopicStatus"] == "active"
+    assert {c.field for c in step.changes} == {"maintenanceWindow", "snapshotWindow", "notificationTopicArn"}
+
+
+def test_a_minor_upgrade_made_by_aws_is_neither_drift_nor_a_downgrade_to_try():
+    was = {"version_in_effect": "7.1.2"}  # the spec named it when the group last matched
+    plan = plan_changes(desired(engineVersion="7.1.2"), observed(engine_version="7.1.5"), **was)
+    assert plan.steps == () and plan.unsupported == ()
+    off = desired(engineVersion="7.1.2", autoMinorVersionUpgrade=False)
+    assert "downgrade" in plan_changes(off, observed(engine_version="7.1.5"), **was).unsupported[0]
+    asked = plan_changes(desired(engineVersion="7.1.2"), observed(engine_version="7.1.5"), version_in_effect="7.2")
+    assert "downgrade" in asked.unsupported[0]  # the user lowered the spec: that is a downgrade
+    major = plan_changes(desired(engineVersion="6.2"), observed(engine_version="7.0.7"), version_in_effect="6.2")
+    assert major.unsupported and "downgrade" in major.unsupported[0]

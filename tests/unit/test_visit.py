@@ -96,7 +96,8 @@ def test_an_available_group_in_sync_gets_only_its_connection_secret():
     decided = decide_visit(situation(observed=observed(), connection=published(), status={"slowLogRetentionDays": 90}))
     assert kinds(decided) == ["Record", "WriteConnectionSecret"]
     record, secret = decided.effects
-    assert isinstance(record, Record) and record.status == {"applying": None, "tagKeys": []}
+    assert isinstance(record, Record)
+    assert record.status == {"applying": None, "tagKeys": [], "requestedEngineVersion": "6.2"}
     assert isinstance(secret, WriteConnectionSecret) and secret.data["password"] == PASSWORD
     assert secret.data["host"] == f"master.{IDENTITY.group_id}.cache.amazonaws.com"
     assert decided.verdict.ready == "True"

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import celpy
+from celpy import celtypes
 from celpy.adapter import json_to_cel
 from celpy.celtypes import Value
-from celpy.evaluation import CELEvalError
+from celpy.evaluation import CELEvalError, CELFunction
 
 _MISSING: Any = object()  # no old value to compare with (a create, or a new field)
 _OMIT: Any = object()  # an error that prints no value
@@ -329,7 +330,7 @@ class SchemaAdmission:
 
     def _program(self, text: str) -> celpy.Runner:
         if text not in self._programs:
-            self._programs[text] = self._cel.program(self._cel.compile(text))
+            self._programs[text] = self._cel.program(self._cel.compile(text), functions=KUBERNETES_STRINGS)
         return self._programs[text]
 
     def _run_rule(self, rule: dict[str, Any], value: Any, old: Any, path: str) -> FieldError | None:
@@ -360,6 +361,33 @@ class SchemaAdmission:
             except CELEvalError:
                 pass
         return FieldError(error_type, field, type_name(value), message)
+
+
+def _substring(text: celtypes.StringType, start: celtypes.IntType, end: celtypes.IntType | None = None) -> Value:
+    if not 0 <= int(start) <= len(text) or (end is not None and not int(start) <= int(end) <= len(text)):
+        raise ValueError(f"index out of range: {int(start)}")
+    return celtypes.StringType(text[int(start) :] if end is None else text[int(start) : int(end)])
+
+
+def _split(text: celtypes.StringType, separator: celtypes.StringType) -> Value:
+    return celtypes.ListType([celtypes.StringType(part) for part in str(text).split(str(separator))])
+
+
+def _index_of(text: celtypes.StringType, part: celtypes.StringType) -> Value:
+    return celtypes.IntType(str(text).find(str(part)))
+
+
+# Kubernetes' CEL strings extension (kube-apiserver has it since 1.24; cel-python has none of it), as far
+# as the CRDs use it: charAt, indexOf, lowerAscii, split, substring, trim, upperAscii.
+KUBERNETES_STRINGS: dict[str, CELFunction] = {
+    "charAt": lambda text, i: celtypes.StringType(str(text)[int(i) : int(i) + 1]),
+    "indexOf": _index_of,
+    "lowerAscii": lambda text: celtypes.StringType(str(text).lower()),
+    "split": _split,
+    "substring": _substring,
+    "trim": lambda text: celtypes.StringType(str(text).strip()),
+    "upperAscii": lambda text: celtypes.StringType(str(text).upper()),
+}
 
 
 def apply_defaults(schema: dict[str, Any], value: Any) -> Any:
