@@ -16,10 +16,29 @@ Day-2 changes follow what ElastiCache does online: shards are added (started, me
 slots migrated key by key) or removed (slots migrated away, then forgotten and stopped), slots are
 rebalanced, replicas are added (synced before they count) or removed, and AuthTokens are rotated
 (both passwords valid) or set (only the new one). Each runs in a thread and reports through a Job.
+
+Backups and failover:
+
+- `snapshot()` writes one real RDB file per shard, `BGSAVE` on the node the backup is read from (a
+  replica once it has applied what its primary had when the backup was asked for, so the backup is
+  the group as of that moment), then copied to `<data dir>/snapshots/<name>/<node group>.rdb`; any
+  redis-server can load it.
+- A group restored from a snapshot starts with its data: a cluster mode disabled group's nodes each
+  load the RDB at startup; a cluster mode enabled group is formed empty, then every key of every RDB
+  (each loaded into a scratch redis-server of its own) is moved by DUMP/RESTORE, TTLs kept, to the
+  shard that owns its slot, whatever the snapshot's shard count; data in a database other than 0 fails
+  the restore, as cluster mode supports db 0 only.
+- `failover()` (TestFailover) promotes a replica. Cluster mode disabled: writes on the primary are
+  paused until the replica has caught up (no acknowledged write is lost), the replica is promoted, the
+  primary endpoint leads to it from then on, the other replicas follow it, and the old primary's node
+  is replaced (restarted as a replica, which drops its clients, so they reconnect through the primary
+  endpoint to the new primary) and resynced. Cluster mode enabled: `CLUSTER FAILOVER` on the replica
+  (the same coordinated handoff, done by Redis), after which the old primary serves on as a replica.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import ipaddress
 import itertools
@@ -31,7 +50,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +60,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from redis.backoff import NoBackoff
+from redis.crc import key_slot
 from redis.retry import Retry
 
 from .forwarder import Forwarder
@@ -166,6 +186,23 @@ class Job:
     progress: float = 0.0  # percent, for slot migrations
 
 
+@dataclass
+class SnapshotJob(Job):
+    """A backup being written: per node group, the RDB file, its size and when its data was read."""
+
+    files: dict[str, pathlib.Path] = field(default_factory=dict)
+    sizes: dict[str, int] = field(default_factory=dict)
+    taken: dict[str, datetime.datetime] = field(default_factory=dict)
+
+
+@dataclass
+class FailoverJob(Job):
+    """A test failover: `promoted` once the replica is the primary (and the endpoints lead to it);
+    `done` once the old primary has recovered as a replica."""
+
+    promoted: threading.Event = field(default_factory=threading.Event)
+
+
 @dataclass(eq=False)
 class GroupNodes:
     """The servers of one group. Lists are replaced, never changed in place, so forwarders and
@@ -178,6 +215,7 @@ class GroupNodes:
     tokens: list[str]  # valid AuthTokens, newest last; "" stands for "no password needed"
     endpoints: dict[str, str]  # "primary"/"reader", or "configuration": address
     directory: pathlib.Path
+    seed: list[pathlib.Path] = field(default_factory=list)  # RDB files the group starts with (a restore)
     created: Job = field(default_factory=Job)
     forwarders: list[Forwarder] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock)
@@ -332,13 +370,15 @@ class DataPlane:
         sharded: bool,
         layout: list[tuple[str, list[str], list[int]]],
         tokens: list[str],
+        seed: list[pathlib.Path] | None = None,
     ) -> GroupNodes:
         """Allocate addresses now (so the endpoints are known at once); start() brings them up.
-        `layout` is (node group id, member names with the primary first, slots) per shard."""
+        `layout` is (node group id, member names with the primary first, slots) per shard; `seed`, the
+        RDB files of the snapshot the group is restored from."""
         base = self.directory / "groups" / group_id
         endpoint_names = ["configuration"] if sharded else ["primary", "reader"]
         endpoints = {name: self._allocate_ip(port) for name in endpoint_names}
-        group = GroupNodes(group_id, port, sharded, [], list(tokens), endpoints, base)
+        group = GroupNodes(group_id, port, sharded, [], list(tokens), endpoints, base, list(seed or []))
         group.shards = [
             Shard(shard_id, [self._new_node(group, name) for name in names], list(slots))
             for shard_id, names, slots in layout
@@ -355,11 +395,16 @@ class DataPlane:
     def _start(self, group: GroupNodes, job: Job) -> None:
         for shard in group.shards:
             for node in shard.nodes:
+                if group.seed and not group.sharded:  # each node loads the snapshot's RDB as it starts
+                    node.directory.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(group.seed[0], node.directory / "dump.rdb")
                 self._launch(group, node, None if group.sharded or node is shard.primary else shard.primary)
         for node in group.nodes:
             self._wait_listening(group, node)
         if group.sharded:
             self._form_cluster(group)
+            if group.seed:
+                self._import(group, group.seed)
         else:
             for replica in (n for shard in group.shards for n in shard.replicas):
                 self._wait_synced(group, replica)
@@ -420,6 +465,23 @@ class DataPlane:
         """After this, exactly these AuthTokens authenticate on every node."""
         group = self.groups[group_id]
         return self._do(group, Job(), self._set_tokens, tokens)
+
+    def snapshot(self, group_id: str, sources: list[tuple[str, str]], directory: pathlib.Path) -> SnapshotJob:
+        """An RDB file per (node group id, node name) in `sources`, read from that node, into `directory`."""
+        group = self.groups[group_id]
+        job = SnapshotJob()
+        self._do(group, job, self._snapshot, sources, directory)
+        return job
+
+    def failover(self, group_id: str, shard_id: str, replica: str) -> FailoverJob:
+        """Make `replica` the primary of its shard, as TestFailover does (see the module docstring)."""
+        group = self.groups[group_id]
+        job = FailoverJob()
+        self._do(group, job, self._failover, shard_id, replica)
+        return job
+
+    def snapshot_directory(self, name: str) -> pathlib.Path:
+        return self.directory / "snapshots" / name
 
     def node_ip(self, group_id: str, name: str) -> str:
         return self.groups[group_id].node(name).ip
@@ -527,6 +589,153 @@ class DataPlane:
             self._command(group, node, "ACL", "SETUSER", "default", *_acl_rules(tokens))
         group.tokens = list(tokens)
 
+    def _snapshot(
+        self, group: GroupNodes, job: SnapshotJob, sources: list[tuple[str, str]], directory: pathlib.Path
+    ) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        for shard_id, name in sources:
+            node = group.node(name)
+            primary = group.shard(shard_id).primary
+            if node is not primary:  # a copy of the group as it was when asked: the replica catches up first
+                self._wait_caught_up(group, primary, node)
+            before = self._info(group, node, "persistence")
+            counter = "rdb_saves" if "rdb_saves" in before else "rdb_last_save_time"  # rdb_saves: Redis 7.0 on
+            self._command(group, node, "BGSAVE", "SCHEDULE")  # SCHEDULE: after a save already running
+
+            def saved(node: Node = node, counter: str = counter, last: int = int(before[counter])) -> bool:
+                info = self._info(group, node, "persistence")
+                return int(info.get(counter, 0)) > last and not info.get("rdb_bgsave_in_progress")
+
+            self._wait_for(saved, f"{name} to write its RDB")
+            if self._info(group, node, "persistence").get("rdb_last_bgsave_status") != "ok":
+                raise DataPlaneError(f"BGSAVE on {name} failed: see {node.directory / 'redis.log'}")
+            target = directory / f"{shard_id}.rdb"
+            shutil.copyfile(node.directory / "dump.rdb", target)
+            job.files[shard_id] = target
+            job.sizes[shard_id] = target.stat().st_size
+            job.taken[shard_id] = datetime.datetime.now(datetime.UTC)
+
+    def _failover(self, group: GroupNodes, job: FailoverJob, shard_id: str, name: str) -> None:
+        shard = group.shard(shard_id)
+        old, new = shard.primary, group.node(name)
+        others = [n for n in shard.replicas if n is not new]
+        if group.sharded:
+            # Redis's coordinated manual failover: the primary pauses its clients until the replica
+            # has caught up, the replica takes the slots over, and the old primary becomes its replica.
+            self._command(group, new, "CLUSTER", "FAILOVER")
+            self._wait_for(
+                lambda: self._info(group, new, "replication").get("role") == "master", f"{name} to take over"
+            )
+            shard.nodes = [new, *others, old]
+            self._wait_converged(group)
+            job.promoted.set()
+            self._wait_roles(group)
+            for replica in [*others, old]:
+                self._wait_synced(group, replica)
+            return
+        self._hand_over(group, old, new)
+        shard.nodes = [new, *others]  # new connections to the primary endpoint reach the new primary
+        for replica in others:
+            self._command(group, replica, "REPLICAOF", new.ip, str(new.port))
+        self._stop_process(old)  # the old primary's node is replaced: its clients are disconnected
+        job.promoted.set()
+        (old.directory / "dump.rdb").unlink(missing_ok=True)  # it comes back empty and syncs
+        self._launch(group, old, new)
+        self._wait_listening(group, old)
+        for replica in [*others, old]:
+            self._wait_synced(group, replica)
+        shard.nodes = [new, *others, old]  # recovered: the reader endpoint leads to it again
+
+    def _hand_over(self, group: GroupNodes, old: Node, new: Node) -> None:
+        """Pause writes on the primary until the replica has everything, then promote the replica."""
+        self._command(group, old, "CLIENT", "PAUSE", str(int(WAIT_SECONDS * 1000)), "WRITE")
+        try:
+            self._wait_caught_up(group, old, new, timeout=10)
+        except DataPlaneError as e:  # promoted anyway, as a failover would be; the writes not copied are lost
+            print(f"data plane: {group.group_id}: {e}", file=sys.stderr, flush=True)
+        self._command(group, new, "REPLICAOF", "NO", "ONE")
+
+    def _wait_caught_up(self, group: GroupNodes, primary: Node, replica: Node, timeout: float = WAIT_SECONDS) -> None:
+        """Until the replica has applied everything the primary had written when asked."""
+        offset = int(self._info(group, primary, "replication").get("master_repl_offset", 0))
+        self._wait_for(
+            lambda: int(self._info(group, replica, "replication").get("slave_repl_offset", -1)) >= offset,
+            f"{replica.name} to catch up with {primary.name}",
+            timeout=timeout,
+        )
+
+    def _import(self, group: GroupNodes, files: list[pathlib.Path]) -> None:
+        """Every key of these RDB files into the shard that owns its slot, by DUMP/RESTORE, TTLs kept."""
+        owner = {slot: shard for shard in group.shards for slot in shard.slots}
+        targets = {shard.id: self._client(group, shard.primary, timeout=60, decode=False) for shard in group.shards}
+        try:
+            for path in files:
+                with self._scratch(group, path) as source:
+                    elsewhere = [db for db in source.info("keyspace") if db != "db0"]
+                    if elsewhere:
+                        raise DataPlaneError(
+                            f"the snapshot holds keys in {', '.join(sorted(elsewhere))}: a cluster mode enabled"
+                            " replication group supports only database 0"
+                        )
+                    cursor = 0
+                    while True:
+                        cursor, keys = source.scan(cursor, count=1000)
+                        self._copy_keys(source, keys, owner, targets)
+                        if not cursor:
+                            break
+            for shard in group.shards:  # the replicas hold the data too before the group is available
+                if shard.replicas:
+                    targets[shard.id].execute_command("WAIT", len(shard.replicas), 60000)  # type: ignore[no-untyped-call]
+        except redis.RedisError as e:
+            raise DataPlaneError(f"restoring the snapshot into {group.group_id}: {e}") from e
+        finally:
+            for client in targets.values():
+                client.close()
+
+    @staticmethod
+    def _copy_keys(
+        source: redis.Redis, keys: list[Any], owner: dict[int, Shard], targets: dict[str, redis.Redis]
+    ) -> None:
+        dumped = _pipeline(source, [command for key in keys for command in (("DUMP", key), ("PTTL", key))])
+        batches: dict[str, list[tuple[Any, ...]]] = {}
+        for key, payload, ttl in zip(keys, dumped[::2], dumped[1::2], strict=True):
+            if payload is None or ttl == -2:  # expired meanwhile
+                continue
+            shard = owner[key_slot(key)]
+            batches.setdefault(shard.id, []).append(("RESTORE", key, max(int(ttl), 0), payload))
+        for shard_id, commands in batches.items():
+            _pipeline(targets[shard_id], commands)
+
+    @contextlib.contextmanager
+    def _scratch(self, group: GroupNodes, rdb: pathlib.Path) -> Iterator[redis.Redis]:
+        """A plain redis-server of its own that has loaded `rdb`, to read the keys from."""
+        ip = self._allocate_ip(group.port)
+        directory = group.directory / f"scratch-{rdb.stem}"
+        directory.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(rdb, directory / "dump.rdb")
+        config = [
+            f"bind {ip}",
+            f"port {group.port}",
+            f"dir {directory}",
+            'save ""',
+            "appendonly no",
+            "protected-mode no",
+            "loglevel warning",
+            f"logfile {directory / 'redis.log'}",
+        ]
+        (directory / "redis.conf").write_text("\n".join(config) + "\n")
+        node = Node(f"scratch {rdb.name}", ip, group.port, directory)
+        node.process = subprocess.Popen(
+            [self.server, str(directory / "redis.conf")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        client = redis.Redis(host=ip, port=group.port, socket_timeout=60, retry=Retry(NoBackoff(), 0))
+        try:
+            self._wait_for(lambda: bool(client.ping()), f"a scratch server to load {rdb.name}")
+            yield client
+        finally:
+            client.close()
+            self._terminate([node])
+
     # --- building blocks ---------------------------------------------------------------------
 
     def _launch(self, group: GroupNodes, node: Node, primary: Node | None) -> None:
@@ -570,6 +779,17 @@ class DataPlane:
         conf = node.directory / "redis.conf"
         conf.write_text("\n".join(config) + "\n")
         node.process = subprocess.Popen([self.server, str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    @staticmethod
+    def _stop_process(node: Node) -> None:
+        """Stop a node's server, keeping its directory (it is started again)."""
+        if node.process is not None and node.process.poll() is None:
+            node.process.terminate()
+            try:
+                node.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                node.process.kill()
+                node.process.wait()
 
     def _client(self, group: GroupNodes, node: Node, timeout: float = 10, decode: bool = True) -> redis.Redis:
         return redis.Redis(

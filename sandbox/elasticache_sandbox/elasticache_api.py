@@ -4,10 +4,11 @@ moto 5.2.5 makes every group `available` at once, leaves deleted groups `deletin
 ignores NumCacheClusters, EngineVersion on modify and FinalSnapshotIdentifier, checks no
 state and validates nothing, lists no member clusters, and lacks the day-2 actions
 (ModifyReplicationGroupShardConfiguration, Increase/DecreaseReplicaCount, AuthToken rotation,
-log delivery changes), DescribeEvents, and ElastiCache's resources in the Resource Groups Tagging
-API. The backend subclass here closes those gaps following AWS's documented behaviour (botocore's
-model has the limits and error codes); a WSGI layer in front injects faults for tests. Clients
-reach it over HTTP through AWS_ENDPOINT_URL, as they would reach AWS.
+log delivery changes), DescribeEvents, TestFailover, and ElastiCache's resources in the Resource
+Groups Tagging API; its snapshots are `available` at once, hold no data, and restore nothing. The
+backend subclass here closes those gaps following AWS's documented behaviour (botocore's model has
+the limits and error codes); a WSGI layer in front injects faults for tests. Clients reach it over
+HTTP through AWS_ENDPOINT_URL, as they would reach AWS.
 
 Every change needs an `available` group, turns it `modifying`, and makes it `available` again
 after Timings.modify_seconds and, with a data plane, once the servers reflect the change.
@@ -44,11 +45,46 @@ requests are let go at once); `GET /_sandbox/requests` counts the calls served p
 - `{"operation": "ModifyReplicationGroup", "code": "", "outcome": "log-delivery-error", "message": "…"}`:
   the next change of a log delivery is accepted, and once the group is available again the delivery's
   Status is `error` with that Message, as AWS reports a delivery whose CloudWatch resource policy is missing.
+- `{"operation": "CreateSnapshot", "code": "", "outcome": "failed"}`: the next CreateSnapshot is accepted,
+  and the snapshot ends `failed` (no files; the group is `available` again; a "Snapshot failed" event).
+  Errors work on the new actions as on any: `{"operation": "DescribeSnapshots", "code": "Throttling"}`,
+  `{"operation": "TestFailover", "code": "APICallRateForCustomerExceeded"}`.
+
+Backups and failover (snapshots.py has the rules, data_plane.py what the servers do):
+
+- CreateSnapshot (ReplicationGroupId or CacheClusterId, SnapshotName stored lowercase, KmsKeyId, Tags):
+  the snapshot is `creating` (CacheSize "") and the group `snapshotting`, refusing other changes, for
+  Timings.snapshot_seconds and, with a data plane, until each shard's RDB file is written; then the
+  snapshot is `available` with each NodeSnapshot's CacheSize (`"<n> MB"`: the shard's RDB file in MiB,
+  rounded up; "1 MB" without a data plane; see snapshots.py) and SnapshotCreateTime, and a "Snapshot
+  succeeded" event on each node read. Errors: SnapshotAlreadyExistsFault, ReplicationGroupNotFoundFault,
+  CacheClusterNotFound, InvalidReplicationGroupState / InvalidCacheClusterState (not available),
+  SnapshotQuotaExceededFault (20 per node in 24 h), SnapshotFeatureNotSupportedFault (a node of a cluster
+  mode enabled group, or cache.t1.micro), InvalidParameterValue / InvalidParameterCombination.
+- DeleteReplicationGroup's FinalSnapshotIdentifier takes a snapshot the same way, of the primaries; the
+  group is `deleting` and goes once the snapshot is `available`.
+- DescribeSnapshots: SnapshotName (SnapshotNotFoundFault), ReplicationGroupId, CacheClusterId,
+  SnapshotSource (system|user), ShowNodeGroupConfig, MaxRecords 20–50 (default 50) with a Marker.
+- DeleteSnapshot: `deleting`, gone after Timings.delete_seconds with its files; InvalidSnapshotState
+  while it is creating, restoring or deleting.
+- CreateReplicationGroup SnapshotName restores: the snapshot is `restoring` until the group is
+  available (or create-failed), and the group's servers start with its data.
+- TestFailover (ReplicationGroupId, NodeGroupId): the group is `modifying`; after half of
+  Timings.modify_seconds and once the data plane has promoted a replica, that replica is the shard's
+  primary (NodeGroupMembers' CurrentRole, cluster mode disabled; the primary endpoint leads to it);
+  after the other half and once the old primary has recovered as a replica, `available`. Events, in
+  AWS's order: "Test Failover API called for node group X" (group), "Failover from primary node A to
+  replica node B completed" (node A, then group), "Recovering cache nodes 0001" and "Finished recovery
+  for cache nodes 0001" (node A). Errors: NodeGroupNotFoundFault, InvalidReplicationGroupState (also
+  while another test of the group runs), TestFailoverNotAvailableFault (automatic failover off, or no
+  replica in the shard), APICallRateForCustomerExceeded (15 node groups in 24 h), InvalidParameterValue.
 """
 
 from __future__ import annotations
 
+import pathlib
 import re
+import shutil
 import threading
 import time
 from collections import Counter
@@ -78,10 +114,44 @@ from moto.elasticache.exceptions import (
 from moto.resourcegroupstaggingapi import responses as tagging_responses
 
 from . import tagging_api
-from .data_plane import DataPlane, Job, even_slots, format_slots, parse_slots, redis_server, reshard_moves, uniform
+from .data_plane import (
+    DataPlane,
+    FailoverJob,
+    Job,
+    SnapshotJob,
+    even_slots,
+    format_slots,
+    parse_slots,
+    redis_server,
+    reshard_moves,
+    uniform,
+)
 from .elasticache_events import CACHE_CLUSTER, REPLICATION_GROUP, EventLog, Messages
-from .faults import CREATE_OUTCOMES, MODIFY_OUTCOMES, Fault, FaultInjector
+from .faults import CREATE_OUTCOMES, MODIFY_OUTCOMES, SNAPSHOT_OUTCOMES, Fault, FaultInjector
 from .paging import max_records, page_by_key
+from .parameter_groups import ParameterGroups, install_parameter_group_actions
+from .snapshots import (
+    MANUAL_BACKUPS_PER_NODE,
+    NODE_GROUP_ID,
+    TEST_FAILOVER_SHARDS,
+    APICallRateForCustomerExceeded,
+    InvalidCacheClusterState,
+    InvalidSnapshotState,
+    NodeGroupNotFound,
+    RestoreRequest,
+    RollingQuota,
+    SnapshotFacts,
+    SnapshotFeatureNotSupported,
+    SnapshotNotFound,
+    SnapshotQuotaExceeded,
+    TestFailoverNotAvailable,
+    cache_size,
+    configured_layout,
+    data_tiering,
+    pick_sources,
+    restore_slots,
+    snapshot_name,
+)
 
 __all__ = ["CREATE_OUTCOMES", "Fault", "FaultInjector", "SandboxElastiCacheBackend", "install", "make_app", "serve"]
 
@@ -119,8 +189,19 @@ if TYPE_CHECKING:
 
     class Cluster(moto_models.CacheCluster):
         security_groups: list[dict[str, str]]  # as DescribeCacheClusters reports them
+
+    class Snap(moto_models.Snapshot):
+        """A snapshot as the sandbox keeps it: moto's, with what DescribeSnapshots and a restore need."""
+
+        snapshot_status: str
+        node_snapshots: list[dict[str, Any]]  # NodeSnapshots, without NodeGroupConfiguration
+        node_group_configs: list[dict[str, Any]]  # each one's NodeGroupConfiguration (ShowNodeGroupConfig)
+        cluster_enabled: bool
+        slots: list[list[int]]  # per node group, cluster mode enabled only
+        files: list[str]  # the RDB files, one per node group, with a data plane
+        data_tiering: str
 else:
-    Group, Cluster = moto_models.ReplicationGroup, moto_models.CacheCluster
+    Group, Cluster, Snap = moto_models.ReplicationGroup, moto_models.CacheCluster, moto_models.Snapshot
 
 
 class InvalidReplicationGroupState(ElastiCacheException):
@@ -145,11 +226,14 @@ class TagQuotaPerResourceExceeded(ElastiCacheException):
 
 @dataclass
 class Timings:
-    """How long ElastiCache takes; real AWS takes minutes, the sandbox seconds."""
+    """How long ElastiCache takes; real AWS takes minutes, the sandbox seconds. A snapshot is `creating`
+    for snapshot_seconds at least (with a data plane, until its RDB files are written); deleting one
+    takes delete_seconds; a test failover takes modify_seconds, half of it before the promotion."""
 
     create_seconds: float = 2.0
     modify_seconds: float = 1.0
     delete_seconds: float = 1.0
+    snapshot_seconds: float = 1.0
 
 
 TIMINGS = Timings()
@@ -180,7 +264,7 @@ class Transition:
     progress: Callable[[], float] | None = None  # slot migration, shown in PendingModifiedValues
 
 
-class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
+class SandboxElastiCacheBackend(ParameterGroups, moto_models.ElastiCacheBackend):
     """moto's ElastiCache backend with AWS's validation, state machine and member clusters."""
 
     data_plane: DataPlane | None = None  # set by install(); None serves endpoints with no server behind
@@ -188,9 +272,16 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
     def __init__(self, region_name: str, account_id: str):
         super().__init__(region_name, account_id)
         self.transitions: dict[str, Transition] = {}
+        self.snapshot_transitions: dict[str, Transition] = {}  # snapshots' own: deleting, of a lone cluster
         self.lock = threading.RLock()
         self.events = EventLog()
         self.ever_tagged: set[str] = set()  # GetResources lists resources tagged now or once
+        self.snapshot_quota = RollingQuota(MANUAL_BACKUPS_PER_NODE)  # per node
+        self.failover_quota = RollingQuota(TEST_FAILOVER_SHARDS)  # per account and region: this backend
+
+    @property
+    def _snapshots(self) -> dict[str, Snap]:
+        return cast("dict[str, Snap]", self.snapshots)
 
     @property
     def _groups(self) -> dict[str, Group]:
@@ -209,6 +300,10 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
     def advance(self) -> None:
         now = time.monotonic()
         with self.lock:
+            for name, transition in list(self.snapshot_transitions.items()):
+                if transition.due <= now and transition.ready():
+                    del self.snapshot_transitions[name]
+                    transition.apply()
             for group_id, transition in list(self.transitions.items()):
                 group = self._groups.get(group_id)
                 if group is None:
@@ -236,6 +331,7 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
                     self._set_status(group, status)
                     if previous == "creating":
                         self._record_created(group, status)
+                        self._restored(group)
 
     # --- events: what AWS records on its own transitions ------------------------------------
 
@@ -428,12 +524,26 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
             or (kwargs.get("num_node_groups") or 1) > 1
         )
         kwargs["cluster_mode"] = "enabled" if cluster_mode else "disabled"
-        if not cluster_mode:
-            # moto counts members from replicas_per_node_group; AWS from NumCacheClusters.
-            kwargs["replicas_per_node_group"] = (kwargs.get("num_cache_clusters") or 1) - 1
-            kwargs["num_node_groups"] = 1
-        engine = kwargs.get("engine") or "redis"
+        # NodeGroupConfiguration applies to the node groups in order (moto matches it by NodeGroupId only).
+        configs = [
+            {**config, "NodeGroupId": config.get("NodeGroupId") or f"{n + 1:04}"}
+            for n, config in enumerate(kwargs.get("node_group_configuration") or [])
+        ]
+        kwargs["node_group_configuration"] = configs
         with self.lock:
+            self.advance()
+            source = self._restore_source(kwargs) if kwargs.get("snapshot_name") else None
+            if cluster_mode and not kwargs.get("num_node_groups"):  # else the snapshot's, or as configured
+                restored = len(source.slots) if source is not None and source.cluster_enabled else 1
+                kwargs["num_node_groups"] = len(configs) or restored
+            if not cluster_mode:
+                # moto counts members from replicas_per_node_group; AWS from NumCacheClusters.
+                kwargs["replicas_per_node_group"] = (kwargs.get("num_cache_clusters") or 1) - 1
+                kwargs["num_node_groups"] = 1
+            layout = self._restore_layout(kwargs, source, cluster_mode) if source is not None else None
+            if layout is None and cluster_mode and any(c.get("Slots") for c in configs):
+                layout = configured_layout([c.get("Slots") for c in configs], kwargs["num_node_groups"])
+            engine = kwargs.get("engine") or "redis"
             group = cast(Group, super().create_replication_group(**kwargs))
             group.engine_version = full_version(engine, kwargs.get("engine_version"))
             group.auth_token = kwargs.get("auth_token")
@@ -444,10 +554,16 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
                 for c in kwargs.get("log_delivery_configurations") or []
                 if c.get("Enabled") is None or _true(c.get("Enabled"))
             ]
-            if group.cluster_enabled and not any(c.get("Slots") for c in kwargs.get("node_group_configuration") or []):
+            if group.cluster_enabled:
                 # AWS splits the slots evenly from the first shard on; moto's split leaves gaps.
-                for node_group, slots in zip(group.node_groups, even_slots(len(group.node_groups)), strict=True):
+                split = layout or even_slots(len(group.node_groups))
+                for node_group, slots in zip(group.node_groups, split, strict=True):
                     node_group["slots"] = format_slots(slots)
+            seed: list[pathlib.Path] = []
+            if source is not None:  # "The snapshot status changes to restoring while the group is created."
+                source.snapshot_status = "restoring"
+                group.snapshot_name = source.snapshot_name
+                seed = [pathlib.Path(f) for f in source.files]
             for node_group in group.node_groups:
                 if "reader_endpoint_address" in node_group:  # AWS reports it; moto only keeps the address
                     node_group["reader_endpoint"] = {
@@ -463,10 +579,59 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
             if self.data_plane is None or outcome != "available":
                 self._schedule(group, outcome, TIMINGS.create_seconds)
             else:
-                self._serve_with_data_plane(group)
+                self._serve_with_data_plane(group, seed)
         return group
 
-    def _serve_with_data_plane(self, group: Group) -> None:
+    def _restore_source(self, kwargs: dict[str, Any]) -> Snap:
+        """The snapshot a CreateReplicationGroup restores, checked; the group's engine, version and node
+        type default to the snapshot's."""
+        name = str(kwargs["snapshot_name"]).lower()
+        if kwargs.get("snapshot_arns"):
+            raise InvalidParameterCombinationException("SnapshotName and SnapshotArns cannot both be specified.")
+        source = self._snapshots.get(name)
+        if source is None:
+            raise SnapshotNotFound(f"Snapshot {name} not found.")
+        if source.snapshot_status != "available":
+            raise InvalidSnapshotState(
+                f"Snapshot {name} is {source.snapshot_status}; a replication group can be restored only from an"
+                " available snapshot."
+            )
+        kwargs["snapshot_name"] = name
+        return source
+
+    def _restore_layout(self, kwargs: dict[str, Any], source: Snap, cluster_mode: bool) -> list[list[int]] | None:
+        """AWS's rules for restoring `source` (snapshots.py); the slots of each new shard, if sharded."""
+        engine = kwargs.get("engine") or source.engine or "redis"
+        facts = SnapshotFacts(
+            source.snapshot_name or "",
+            source.engine or "redis",
+            source.engine_version or "",
+            source.cache_node_type or "",
+            source.cluster_enabled,
+            source.slots,
+        )
+        request = RestoreRequest(
+            engine,
+            kwargs.get("engine_version"),
+            kwargs.get("cache_node_type"),
+            cluster_mode,
+            int(kwargs.get("num_node_groups") or 1),
+            [c.get("Slots") for c in kwargs.get("node_group_configuration") or []],
+        )
+        layout = restore_slots(facts, request, full_version)
+        kwargs["engine"] = engine
+        if not kwargs.get("engine_version") and engine == source.engine:
+            kwargs["engine_version"] = source.engine_version
+        kwargs["cache_node_type"] = kwargs.get("cache_node_type") or source.cache_node_type
+        return layout
+
+    def _restored(self, group: Group) -> None:
+        """A group created from a snapshot is up (or failed): the snapshot is available again."""
+        source = self._snapshots.get(getattr(group, "snapshot_name", None) or "")
+        if source is not None and source.snapshot_status == "restoring":
+            source.snapshot_status = "available"
+
+    def _serve_with_data_plane(self, group: Group, seed: list[pathlib.Path] | None = None) -> None:
         """Real redis-server processes behind the group; `available` once they answer."""
         assert self.data_plane is not None
         layout = [
@@ -478,7 +643,7 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
             for node_group in group.node_groups
         ]
         nodes = self.data_plane.plan(
-            group.replication_group_id, group.port, group.cluster_enabled, layout, group.auth_tokens
+            group.replication_group_id, group.port, group.cluster_enabled, layout, group.auth_tokens, seed
         )
         if group.cluster_enabled:
             group.configuration_endpoint = {"address": nodes.endpoints["configuration"], "port": group.port}
@@ -570,7 +735,7 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
             cluster.preferred_availability_zone or AWS_ZONES[0]
         )
         address = self._node_address(group, name) if group is not None else f"{name}.sandbox.cache.amazonaws.com"
-        status = {"modifying": "available", "create-failed": "creating"}.get(
+        status = {"modifying": "available", "snapshotting": "available", "create-failed": "creating"}.get(
             cluster.cache_cluster_status, cluster.cache_cluster_status
         )
         return [
@@ -882,6 +1047,348 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
         domain = group.node_groups[0]["primary_endpoint_address"].split(".", 1)[1]  # master.<domain>, as moto names it
         return f"{name}.{domain}"
 
+    # --- snapshots ----------------------------------------------------------------------
+
+    def take_snapshot(self, params: dict[str, Any]) -> Snap:
+        """CreateSnapshot of a replication group or of one cache cluster (a node)."""
+        name = snapshot_name(params.get("SnapshotName"))
+        group_id, cluster_id = params.get("ReplicationGroupId"), params.get("CacheClusterId")
+        if group_id and cluster_id:
+            raise InvalidParameterCombinationException("Only one of ReplicationGroupId or CacheClusterId can be given.")
+        if not group_id and not cluster_id:
+            raise InvalidParameterValueException("One of ReplicationGroupId or CacheClusterId must be given.")
+        tags = list(params.get("Tags") or [])
+        _validate_tags(tags)
+        with self.lock:
+            self.advance()
+            member: Cluster | None = None
+            if cluster_id:
+                member = self._cache_cluster(cluster_id)
+                group = self._groups.get(getattr(member, "replication_group_id", None) or "")
+                node_type = member.cache_node_type
+            else:
+                group = self._group(str(group_id))
+                node_type = group.cache_node_type
+            if name in self.snapshots:
+                raise SnapshotAlreadyExists(name)
+            if member is not None and group is not None and group.cluster_enabled:
+                raise SnapshotFeatureNotSupported(
+                    f"Cache cluster {member.cache_cluster_id} belongs to cluster mode enabled replication group"
+                    f" {group.replication_group_id}, which can be backed up only as a whole: use ReplicationGroupId."
+                )
+            if node_type == "cache.t1.micro" and not (group is not None and group.cluster_enabled):
+                raise SnapshotFeatureNotSupported("Backups are not supported on cache.t1.micro nodes.")
+            if member is not None and member.cache_cluster_status != "available":
+                raise InvalidCacheClusterState(
+                    f"Cache cluster {member.cache_cluster_id} is {member.cache_cluster_status}; a snapshot can be"
+                    " taken only of an available cache cluster."
+                )
+            if group is not None and group.status != "available":
+                raise InvalidReplicationGroupState(
+                    f"Replication group {group.replication_group_id} is {group.status}; a snapshot can be taken"
+                    " only of an available replication group."
+                )
+            if member is not None:
+                if self.snapshot_quota.left(member.cache_cluster_id) <= 0:
+                    raise SnapshotQuotaExceeded(
+                        f"Cache cluster {member.cache_cluster_id} has reached the maximum of"
+                        f" {MANUAL_BACKUPS_PER_NODE} manual snapshots in 24 hours."
+                    )
+                sources = [member.cache_cluster_id]
+            else:
+                assert group is not None
+                shards = [
+                    (ng["node_group_id"], [m["cache_cluster_id"] for m in ng["node_group_members"]])
+                    for ng in group.node_groups
+                ]
+                preferred = None if group.cluster_enabled else group.snapshotting_cluster_id
+                sources = pick_sources(shards, self.snapshot_quota, preferred)
+            snap = self._new_snapshot(name, group, member, sources, params.get("KmsKeyId"), tags)
+            failed = (SNAPSHOT_OUTCOMES.pop(0) if SNAPSHOT_OUTCOMES else "") == "failed"
+            job = None if failed else self._write_snapshot(snap, group, sources)
+            kind, source_id = (
+                ("cache cluster", member.cache_cluster_id)
+                if member is not None
+                else ("replication group", snap.replication_group_id or "")
+            )
+
+            def finish() -> None:
+                self._settle_snapshot(snap, job, failed, sources, kind, source_id)
+
+            if group is None:  # a cache cluster of its own: the stand-in serves it no data
+                self.snapshot_transitions[name] = Transition(time.monotonic() + TIMINGS.snapshot_seconds, None, finish)
+            else:
+                # "During the backup process, you can't run any other API or CLI operations on the cluster."
+                self._set_status(group, "snapshotting")
+                self.transitions[group.replication_group_id] = Transition(
+                    time.monotonic() + TIMINGS.snapshot_seconds,
+                    "available",
+                    finish,
+                    ready=job.done.is_set if job is not None else lambda: True,
+                )
+            return snap
+
+    def _cache_cluster(self, cluster_id: str) -> Cluster:
+        cluster = self.cache_clusters.get(cluster_id) or self.cache_clusters.get(cluster_id.lower())
+        if cluster is None:
+            raise CacheClusterNotFound(cluster_id)
+        return cast(Cluster, cluster)
+
+    def _new_snapshot(
+        self,
+        name: str,
+        group: Group | None,
+        member: Cluster | None,
+        sources: list[str],
+        kms_key_id: str | None,
+        tags: list[dict[str, str]],
+    ) -> Snap:
+        """A snapshot `creating` of a group (sources: the node read per shard) or of one member."""
+        resource: Any = group if group is not None else member
+        assert resource is not None
+        snap = cast(
+            Snap,
+            moto_models.Snapshot(
+                account_id=self.account_id,
+                region_name=self.region_name,
+                automatic_failover=getattr(group, "automatic_failover", None),
+                auto_minor_version_upgrade=getattr(resource, "auto_minor_version_upgrade", None),
+                cache_cluster_create_time=getattr(member, "cache_cluster_create_time", None),
+                cache_cluster_id=member.cache_cluster_id if member is not None else None,
+                cache_node_type=resource.cache_node_type,
+                cache_parameter_group_name=getattr(resource, "cache_parameter_group_name", None),
+                cache_subnet_group_name=getattr(resource, "cache_subnet_group_name", None),
+                engine=resource.engine,
+                engine_version=resource.engine_version,
+                kms_key_id=kms_key_id,
+                num_cache_nodes=1 if member is not None else None,
+                num_node_groups=len(sources),
+                port=resource.port,
+                preferred_availability_zone=getattr(member, "preferred_availability_zone", None),
+                preferred_maintenance_window=getattr(resource, "preferred_maintenance_window", None),
+                preferred_outpost_arn=None,
+                replication_group_description=getattr(group, "description", None),
+                replication_group_id=group.replication_group_id if group is not None else None,
+                snapshot_name=name,
+                snapshot_retention_limit=getattr(resource, "snapshot_retention_limit", None),
+                snapshot_source="manual",
+                snapshot_status="creating",
+                snapshot_window=getattr(resource, "snapshot_window", None),
+                topic_arn=getattr(resource, "notification_topic_arn", None),
+                tags=tags,
+            ),
+        )
+        sharded = group is not None and group.cluster_enabled
+        snap.cluster_enabled = sharded
+        snap.data_tiering = "enabled" if data_tiering(resource.cache_node_type) else "disabled"
+        snap.slots, snap.files, snap.node_snapshots, snap.node_group_configs = [], [], [], []
+        for source in sources:
+            node_group = self._node_group_of(group, source) if group is not None else None
+            members = node_group["node_group_members"] if node_group is not None else []
+            cluster = self.cache_clusters.get(source)
+            snap.node_snapshots.append(
+                {
+                    "CacheClusterId": source,
+                    "NodeGroupId": node_group["node_group_id"] if node_group is not None else "0001",
+                    "CacheNodeId": "0001",
+                    "CacheSize": cache_size(None),
+                    "CacheNodeCreateTime": getattr(cluster, "cache_cluster_create_time", None),
+                }
+            )
+            config: dict[str, Any] = {
+                "NodeGroupId": node_group["node_group_id"] if node_group is not None else "0001",
+                "ReplicaCount": max(0, len(members) - 1),
+                "PrimaryAvailabilityZone": (members[0].get("preferred_availability_zone") if members else None)
+                or getattr(member, "preferred_availability_zone", None)
+                or AWS_ZONES[0],
+                "ReplicaAvailabilityZones": [m.get("preferred_availability_zone") or AWS_ZONES[1] for m in members[1:]],
+            }
+            if sharded and node_group is not None:
+                snap.slots.append(parse_slots(node_group.get("slots")))
+                config["Slots"] = node_group.get("slots")
+            snap.node_group_configs.append(config)
+        if tags:
+            self.tagging_service.tag_resource(snap.arn, tags)
+            self.ever_tagged.add(snap.arn)
+        for source in sources:
+            self.snapshot_quota.take(source)
+        self.snapshots[name] = snap
+        return snap
+
+    @staticmethod
+    def _node_group_of(group: Group, member: str) -> dict[str, Any]:
+        return next(
+            ng for ng in group.node_groups if any(m["cache_cluster_id"] == member for m in ng["node_group_members"])
+        )
+
+    def _write_snapshot(self, snap: Snap, group: Group | None, sources: list[str]) -> SnapshotJob | None:
+        """With a data plane, the servers write the snapshot's RDB files (one per node group)."""
+        if self.data_plane is None or group is None:
+            return None
+        shards = [(n["NodeGroupId"], source) for n, source in zip(snap.node_snapshots, sources, strict=True)]
+        directory = self.data_plane.snapshot_directory(snap.snapshot_name or "")
+        return self.data_plane.snapshot(group.replication_group_id, shards, directory)
+
+    def _settle_snapshot(
+        self, snap: Snap, job: SnapshotJob | None, failed: bool, sources: list[str], kind: str, source_id: str
+    ) -> None:
+        """The snapshot is taken (its files written, with a data plane) or failed; AWS records it on the
+        cache clusters it was read from."""
+        name = snap.snapshot_name or ""
+        failed = failed or (job is not None and job.error is not None)
+        now = utcnow()
+        if failed:
+            snap.snapshot_status = "failed"
+            if self.data_plane is not None:
+                shutil.rmtree(self.data_plane.snapshot_directory(name), ignore_errors=True)
+        else:
+            snap.snapshot_status = "available"
+            for node in snap.node_snapshots:
+                shard = node["NodeGroupId"]
+                node["CacheSize"] = cache_size(job.sizes[shard] if job is not None else 0)
+                node["SnapshotCreateTime"] = job.taken[shard] if job is not None else now
+            if job is not None:
+                snap.files = [str(job.files[node["NodeGroupId"]]) for node in snap.node_snapshots]
+        for source in dict.fromkeys(sources):
+            if failed:
+                message = Messages.snapshot_failed(name, kind, source_id)
+            elif kind == "cache cluster":
+                message = Messages.cluster_snapshot_succeeded(name, source_id)
+            else:
+                message = Messages.snapshot_succeeded(name, source_id)
+            self._event(CACHE_CLUSTER, source, message)
+
+    def list_snapshots(self, params: dict[str, Any]) -> tuple[list[Snap], str | None]:
+        """DescribeSnapshots: one page, by name, of the snapshots the filters select."""
+        records = max_records(params.get("MaxRecords"), 20, 50, 50)
+        name, source = params.get("SnapshotName"), params.get("SnapshotSource")
+        group_id, cluster_id = params.get("ReplicationGroupId"), params.get("CacheClusterId")
+        if source not in (None, "", "system", "user"):
+            raise InvalidParameterValueException(
+                f"Invalid value for SnapshotSource: {source}. Valid values are system and user."
+            )
+        if group_id and cluster_id:
+            raise InvalidParameterCombinationException("Only one of ReplicationGroupId or CacheClusterId can be given.")
+        self.advance()
+        with self.lock:
+            if name:
+                snap = self._snapshots.get(name.lower())
+                if snap is None:
+                    raise SnapshotNotFound(f"Snapshot {name} not found.")
+                found = [snap]
+            else:
+                found = list(self._snapshots.values())
+            if group_id:
+                found = [s for s in found if (s.replication_group_id or "") == group_id.lower()]
+            if cluster_id:
+                wanted = cluster_id.lower()
+                found = [
+                    s
+                    for s in found
+                    if s.cache_cluster_id == wanted or any(n["CacheClusterId"] == wanted for n in s.node_snapshots)
+                ]
+                if not found and wanted not in self.cache_clusters:
+                    raise CacheClusterNotFound(cluster_id)
+            if source:
+                found = [s for s in found if s.snapshot_source == ("automated" if source == "system" else "manual")]
+        return page_by_key(found, lambda s: s.snapshot_name or "", params.get("Marker"), records)
+
+    def drop_snapshot(self, name: str) -> Snap:
+        """DeleteSnapshot: `deleting`, then gone after delete_seconds, with its files."""
+        self.advance()
+        with self.lock:
+            snap = self._snapshots.get((name or "").lower())
+            if snap is None:
+                raise SnapshotNotFound(f"Snapshot {name} not found.")
+            if snap.snapshot_status not in ("available", "failed"):
+                raise InvalidSnapshotState(
+                    f"Snapshot {snap.snapshot_name} is {snap.snapshot_status}; only an available or failed snapshot"
+                    " can be deleted."
+                )
+            snap.snapshot_status = "deleting"
+            snapshot_id = snap.snapshot_name or ""
+
+            def gone() -> None:
+                self.snapshots.pop(snapshot_id, None)
+                self._forget([snap.arn])
+                if self.data_plane is not None:
+                    shutil.rmtree(self.data_plane.snapshot_directory(snapshot_id), ignore_errors=True)
+
+            self.snapshot_transitions[snapshot_id] = Transition(time.monotonic() + TIMINGS.delete_seconds, None, gone)
+            return snap
+
+    # --- failover -----------------------------------------------------------------------
+
+    def test_failover(self, params: dict[str, Any]) -> Group:
+        """TestFailover: a replica of the node group becomes its primary; the old primary's node is
+        recovered as a replica. The group is `modifying` meanwhile, so a second test waits for the first."""
+        shard_id = params.get("NodeGroupId") or ""
+        with self.lock:
+            group = self._group(params.get("ReplicationGroupId", ""))
+            gid = group.replication_group_id
+            if not NODE_GROUP_ID.match(shard_id):
+                raise InvalidParameterValueException(
+                    f"Invalid NodeGroupId {shard_id!r}: a node group id is 1 to 4 digits."
+                )
+            node_group = next((ng for ng in group.node_groups if ng["node_group_id"] == shard_id), None)
+            if node_group is None:
+                raise NodeGroupNotFound(f"Node group {shard_id} not found in replication group {gid}.")
+            self._require_available(group)
+            if group.automatic_failover != "enabled":
+                raise TestFailoverNotAvailable(
+                    f"Automatic failover is not enabled for replication group {gid}: there is nothing to test."
+                )
+            members = [m["cache_cluster_id"] for m in node_group["node_group_members"]]
+            if len(members) < 2:
+                raise TestFailoverNotAvailable(f"Node group {shard_id} of {gid} has no replica to fail over to.")
+            if self.failover_quota.left("account") <= 0:
+                raise APICallRateForCustomerExceeded(
+                    f"TestFailover can be called on at most {TEST_FAILOVER_SHARDS} node groups in 24 hours."
+                )
+            self.failover_quota.take("account")
+            old, new = members[0], members[1]
+            self._set_status(group, "modifying")
+            self._event(REPLICATION_GROUP, gid, Messages.test_failover_called(shard_id))
+            job: FailoverJob | None = None
+            if self.data_plane is not None:
+                job = self.data_plane.failover(gid, shard_id, new)
+            half = TIMINGS.modify_seconds / 2
+
+            def recovered() -> None:
+                if job is not None and job.error:  # promoted, but the old primary did not come back
+                    self._event(REPLICATION_GROUP, gid, Messages.test_failover_failed(shard_id))
+                else:
+                    self._event(CACHE_CLUSTER, old, Messages.recovered_nodes("0001"))
+
+            def failed_over() -> None:
+                if job is not None and not job.promoted.is_set():  # the data plane could not promote it
+                    self._event(REPLICATION_GROUP, gid, Messages.test_failover_failed(shard_id))
+                    self.transitions[gid] = Transition(time.monotonic(), "available")
+                    return
+                by_name = {m["cache_cluster_id"]: m for m in node_group["node_group_members"]}
+                order = [new, *(m for m in members if m not in (old, new)), old]
+                node_group["node_group_members"] = [by_name[m] for m in order]
+                if not group.cluster_enabled:  # CurrentRole is reported for cluster mode disabled only
+                    for member in node_group["node_group_members"]:
+                        member["current_role"] = "primary" if member["cache_cluster_id"] == new else "replica"
+                self._event(CACHE_CLUSTER, old, Messages.failover_completed(old, new))
+                self._event(REPLICATION_GROUP, gid, Messages.failover_completed(old, new))
+                self._event(CACHE_CLUSTER, old, Messages.recovering_nodes("0001"))
+                self.transitions[gid] = Transition(
+                    time.monotonic() + half,
+                    "available",
+                    recovered,
+                    ready=job.done.is_set if job is not None else lambda: True,
+                )
+
+            self.transitions[gid] = Transition(
+                time.monotonic() + half,
+                "modifying",
+                failed_over,
+                ready=(lambda: job.promoted.is_set() or job.done.is_set()) if job is not None else lambda: True,
+            )
+            return group
+
     # --- delete -----------------------------------------------------------------------
 
     def delete_group(self, group_id: str, final_snapshot: str | None) -> Group:
@@ -892,22 +1399,43 @@ class SandboxElastiCacheBackend(moto_models.ElastiCacheBackend):
                     f"Replication group {group.replication_group_id} is {group.status}; it can be deleted"
                     " only when available"
                 )
+            finish: Callable[[], None] = lambda: None
+            ready: Callable[[], bool] = lambda: True
+            seconds = TIMINGS.delete_seconds
             if final_snapshot:
-                if final_snapshot in self.snapshots:
-                    raise SnapshotAlreadyExists(final_snapshot)
-                snapshot = self.create_snapshot(final_snapshot, group.replication_group_id, None, None, None)
-                snapshot.engine_version = group.engine_version
-                snapshot.cache_node_type = group.cache_node_type
-                source = group.snapshotting_cluster_id  # else a replica, as AWS prefers (cluster mode: 0001-001)
-                if source not in group.member_clusters:
-                    members = group.member_clusters
-                    source = members[1] if len(members) > 1 and not group.cluster_enabled else members[0]
-                gid = group.replication_group_id
-                self._event(CACHE_CLUSTER, source, Messages.snapshot_succeeded(final_snapshot, gid))
+                finish, ready = self._final_snapshot(group, final_snapshot)
+                seconds = max(seconds, TIMINGS.snapshot_seconds)
             group.deleted_from = group.status
             self._set_status(group, "deleting")
-            self._schedule(group, None, TIMINGS.delete_seconds)
+            self.transitions[group.replication_group_id] = Transition(time.monotonic() + seconds, None, finish, ready)
             return group
+
+    def _final_snapshot(self, group: Group, name: str) -> tuple[Callable[[], None], Callable[[], bool]]:
+        """DeleteReplicationGroup's FinalSnapshotIdentifier: "ElastiCache creates the snapshot from the
+        primary node in the cluster, rather than one of the replicas", then deletes the group."""
+        name = snapshot_name(name, "FinalSnapshotIdentifier")
+        if name in self.snapshots:
+            raise SnapshotAlreadyExists(name)
+        if group.status != "available":
+            raise InvalidReplicationGroupState(
+                f"Replication group {group.replication_group_id} is {group.status}; a final snapshot can be taken"
+                " only of an available replication group."
+            )
+        primaries = [ng["node_group_members"][0]["cache_cluster_id"] for ng in group.node_groups]
+        spent = [p for p in primaries if self.snapshot_quota.left(p) <= 0]
+        if spent:
+            raise SnapshotQuotaExceeded(
+                f"Cache cluster {spent[0]} has reached the maximum of {MANUAL_BACKUPS_PER_NODE} manual snapshots in"
+                " 24 hours."
+            )
+        snap = self._new_snapshot(name, group, None, primaries, None, [])
+        job = self._write_snapshot(snap, group, primaries)
+        gid = group.replication_group_id
+
+        def finish() -> None:
+            self._settle_snapshot(snap, job, False, primaries, "replication group", gid)
+
+        return finish, job.done.is_set if job is not None else lambda: True
 
 
 def _member(name: str, zone: str) -> dict[str, Any]:
@@ -920,6 +1448,18 @@ def _replica_zones(params: dict[str, Any], shard_id: str, existing_replicas: int
         if config.get("NodeGroupId") == shard_id:
             return list(config.get("PreferredAvailabilityZones") or [])[1 + existing_replicas :]
     return []
+
+
+def _validate_tags(tags: list[dict[str, str]]) -> None:
+    if len(tags) > 50:
+        raise InvalidParameterValueException("A resource may carry at most 50 tags.")
+    for tag in tags:
+        key, value = tag.get("Key", ""), tag.get("Value", "")
+        if not 1 <= len(key) <= 128 or len(value) > 256 or key.lower().startswith("aws:"):
+            raise InvalidParameterValueException(f"Invalid tag: {key!r}.")
+        if not all(ch.isalnum() or ch in " _.:/=+-@" for ch in key + value):
+            # AWS's tagging rules: Unicode letters, digits, white space and _ . : / = + - @
+            raise InvalidParameterValueException(f"Tag {key!r} contains characters that are not allowed.")
 
 
 def validate_create(kw: dict[str, Any]) -> None:
@@ -959,15 +1499,7 @@ def validate_create(kw: dict[str, Any]) -> None:
     retention = kw.get("snapshot_retention_limit")
     if retention is not None and not 0 <= retention <= 35:
         raise InvalidParameterValueException("SnapshotRetentionLimit must be between 0 and 35.")
-    if len(kw.get("tags") or []) > 50:
-        raise InvalidParameterValueException("A resource may carry at most 50 tags.")
-    for tag in kw.get("tags") or []:
-        key, value = tag.get("Key", ""), tag.get("Value", "")
-        if not 1 <= len(key) <= 128 or len(value) > 256 or key.lower().startswith("aws:"):
-            raise InvalidParameterValueException(f"Invalid tag: {key!r}.")
-        if not all(ch.isalnum() or ch in " _.:/=+-@" for ch in key + value):
-            # AWS's tagging rules: Unicode letters, digits, white space and _ . : / = + - @
-            raise InvalidParameterValueException(f"Tag {key!r} contains characters that are not allowed.")
+    _validate_tags(list(kw.get("tags") or []))
     engine = kw.get("engine") or "redis"
     for config in kw.get("log_delivery_configurations") or []:
         if config.get("Enabled") is None or _true(config.get("Enabled")):
@@ -1413,6 +1945,42 @@ def _describe_cache_clusters(self: moto_responses.ElastiCacheResponse) -> Action
     return ActionResult({"CacheClusters": clusters, "Marker": marker})
 
 
+class _SnapshotView:
+    """A snapshot as one answer shows it: NodeSnapshots carry NodeGroupConfiguration only when
+    DescribeSnapshots asks for it (ShowNodeGroupConfig)."""
+
+    def __init__(self, snap: Snap, node_group_config: bool = False) -> None:
+        self._snap = snap
+        self.node_snapshots = [
+            {**node, **({"NodeGroupConfiguration": config} if node_group_config else {})}
+            for node, config in zip(snap.node_snapshots, snap.node_group_configs, strict=True)
+        ]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._snap, name)
+
+
+def _create_snapshot(self: moto_responses.ElastiCacheResponse) -> ActionResult:
+    snap = _backend(self).take_snapshot(self._get_params())
+    return ActionResult({"Snapshot": _SnapshotView(snap)})
+
+
+def _describe_snapshots(self: moto_responses.ElastiCacheResponse) -> ActionResult:
+    snapshots, marker = _backend(self).list_snapshots(self._get_params())
+    show = self._get_bool_param("ShowNodeGroupConfig") or False
+    return ActionResult({"Snapshots": [_SnapshotView(s, show) for s in snapshots], "Marker": marker})
+
+
+def _delete_snapshot(self: moto_responses.ElastiCacheResponse) -> ActionResult:
+    snap = _backend(self).drop_snapshot(self._get_param("SnapshotName"))
+    return ActionResult({"Snapshot": _SnapshotView(snap)})
+
+
+def _test_failover(self: moto_responses.ElastiCacheResponse) -> ActionResult:
+    group = _backend(self).test_failover(self._get_params())
+    return ActionResult({"ReplicationGroup": group})
+
+
 def _describe_events(self: moto_responses.ElastiCacheResponse) -> ActionResult:
     backend = _backend(self)
     backend.advance()
@@ -1469,9 +2037,14 @@ def install(data_plane: DataPlane | None = None) -> None:
     response.describe_replication_groups = _describe_replication_groups
     response.describe_cache_clusters = _describe_cache_clusters
     response.describe_events = _describe_events  # type: ignore[attr-defined]
+    response.create_snapshot = _create_snapshot
+    response.describe_snapshots = _describe_snapshots
+    response.delete_snapshot = _delete_snapshot
+    response.test_failover = _test_failover  # type: ignore[attr-defined]
     response.add_tags_to_resource = _add_tags_to_resource
     response.remove_tags_from_resource = _remove_tags_from_resource
     tagging_responses.ResourceGroupsTaggingAPIResponse.get_resources = _get_resources
+    install_parameter_group_actions(response)  # cache parameter groups (parameter_groups.py)
 
 
 def make_app(data_plane: DataPlane | None = None) -> FaultInjector:
@@ -1482,7 +2055,6 @@ def make_app(data_plane: DataPlane | None = None) -> FaultInjector:
 
 
 def serve(port: int, data_dir: str | None) -> None:
-    import pathlib
     import signal
     import sys
 
@@ -1520,10 +2092,12 @@ def main() -> None:
     parser.add_argument("--create-seconds", type=float, default=TIMINGS.create_seconds)
     parser.add_argument("--modify-seconds", type=float, default=TIMINGS.modify_seconds)
     parser.add_argument("--delete-seconds", type=float, default=TIMINGS.delete_seconds)
+    parser.add_argument("--snapshot-seconds", type=float, help="a snapshot's least time creating (--modify-seconds)")
     parser.add_argument("--data-dir", help="run real redis-server processes behind each group, state here")
     args = parser.parse_args()
     TIMINGS.create_seconds, TIMINGS.modify_seconds = args.create_seconds, args.modify_seconds
     TIMINGS.delete_seconds = args.delete_seconds
+    TIMINGS.snapshot_seconds = args.modify_seconds if args.snapshot_seconds is None else args.snapshot_seconds
     serve(args.port, args.data_dir)
 
 

@@ -196,6 +196,36 @@ class Messages:
     def snapshot_succeeded(snapshot: str, group_id: str) -> str:  # confirmed: botocore's DescribeEvents example
         return f"Snapshot succeeded for snapshot with ID '{snapshot}' of replication group with ID '{group_id}'"
 
+    @staticmethod
+    def cluster_snapshot_succeeded(snapshot: str, cluster_id: str) -> str:  # modelled on the one above
+        return f"Snapshot succeeded for snapshot with ID '{snapshot}' of cache cluster with ID '{cluster_id}'"
+
+    @staticmethod
+    def snapshot_failed(snapshot: str, kind: str, source_id: str) -> str:  # modelled on the one above
+        return f"Snapshot failed for snapshot with ID '{snapshot}' of {kind} with ID '{source_id}'"
+
+    # TestFailover's, in the order the API reference lists them (all confirmed there); the node ids in
+    # the failover message are cache cluster ids, those of the recovery messages cache node ids.
+    @staticmethod
+    def test_failover_called(node_group_id: str) -> str:  # replication group
+        return f"Test Failover API called for node group {node_group_id}"
+
+    @staticmethod
+    def failover_completed(primary: str, replica: str) -> str:  # cache cluster, then replication group
+        return f"Failover from primary node {primary} to replica node {replica} completed"
+
+    @staticmethod
+    def recovering_nodes(node_id: str) -> str:  # cache cluster
+        return f"Recovering cache nodes {node_id}"
+
+    @staticmethod
+    def recovered_nodes(node_id: str) -> str:  # cache cluster
+        return f"Finished recovery for cache nodes {node_id}"
+
+    @staticmethod
+    def test_failover_failed(node_group_id: str) -> str:  # modelled
+        return f"Test Failover failed for node group {node_group_id}"
+
     # --- replication groups ---
     @staticmethod
     def group_created(group_id: str) -> str:  # confirmed: AWS CLI describe-events example

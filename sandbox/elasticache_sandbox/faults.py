@@ -35,6 +35,8 @@ from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 CREATE_OUTCOMES: list[str] = []
 # How the next ModifyReplicationGroup calls that change a log delivery end: (outcome, AWS's message).
 MODIFY_OUTCOMES: list[tuple[str, str]] = []
+# How the next snapshots CreateSnapshot takes end ("failed").
+SNAPSHOT_OUTCOMES: list[str] = []
 LOG_LIMIT = 500_000  # request log entries kept (about 100 bytes each)
 
 
@@ -53,7 +55,8 @@ class Fault:
     delay_seconds: float = 0.0  # latency added before answering (or failing)
     # With code "": the request succeeds, and what it did ends so: for CreateReplicationGroup the group's
     # status (create-failed); for ModifyReplicationGroup "log-delivery-error" (the delivery's Status
-    # ends in error, with `message` as its Message, as when a log group's resource policy is missing).
+    # ends in error, with `message` as its Message, as when a log group's resource policy is missing);
+    # for CreateSnapshot the snapshot's status (failed).
     outcome: str = ""
     rate: float = 1.0  # the fraction of matching requests it applies to
     seed: int | None = None  # seeds the draws for `rate`
@@ -141,6 +144,8 @@ class FaultInjector:
             return self._error(start_response, fault, json_protocol)
         if fault.outcome and action == "ModifyReplicationGroup":
             MODIFY_OUTCOMES.append((fault.outcome, fault.message))
+        elif fault.outcome and action == "CreateSnapshot":
+            SNAPSHOT_OUTCOMES.append(fault.outcome)
         elif fault.outcome:
             CREATE_OUTCOMES.append(fault.outcome)
         return self.app(environ, start_response)

@@ -3,7 +3,8 @@
 ElastiCache's `Marker` is opaque; the stand-in's says where the last page ended (the last identifier
 it returned, or the last event), so a listing never fails and never repeats an item when resources
 come and go between pages: what was deleted is simply not there any more, what was created shows up
-if it sorts after the marker. MaxRecords is 20–100 (default 100), as botocore's model documents.
+if it sorts after the marker. MaxRecords is 20–100 (default 100), as botocore's model documents, but
+for DescribeSnapshots: 20–50, default 50.
 """
 
 from __future__ import annotations
@@ -20,16 +21,19 @@ T = TypeVar("T")
 MIN_RECORDS, MAX_RECORDS, DEFAULT_RECORDS = 20, 100, 100
 
 
-def max_records(value: Any) -> int:
+def max_records(
+    value: Any, minimum: int = MIN_RECORDS, maximum: int = MAX_RECORDS, default: int = DEFAULT_RECORDS
+) -> int:
+    """A request's MaxRecords, checked against the action's range (DescribeSnapshots: 20–50, default 50)."""
     if value is None or value == "":
-        return DEFAULT_RECORDS
+        return default
     try:
         records = int(value)
     except (TypeError, ValueError):
         raise InvalidParameterValueException(f"Invalid value for MaxRecords: {value}.") from None
-    if not MIN_RECORDS <= records <= MAX_RECORDS:
+    if not minimum <= records <= maximum:
         raise InvalidParameterValueException(
-            f"Invalid value {records} for MaxRecords. Must be between {MIN_RECORDS} and {MAX_RECORDS}."
+            f"Invalid value {records} for MaxRecords. Must be between {minimum} and {maximum}."
         )
     return records
 

@@ -171,7 +171,7 @@ def test_a_group_s_life_is_recorded_newest_first(elasticache):
     wait_status(ec, gid, None)
     assert messages(ec, gid)[0] == f"Replication group {gid} deleted"  # readable after the group is gone
     snapshot = f"Snapshot succeeded for snapshot with ID '{gid}-final' of replication group with ID '{gid}'"
-    member_events = events(ec, SourceType=CC, SourceIdentifier=f"{gid}-002")
+    member_events = events(ec, SourceType=CC, SourceIdentifier=f"{gid}-001")  # a final snapshot is the primary's
     assert [e["Message"] for e in member_events][:2] == ["Cache cluster deleted", snapshot]
     dates = [e["Date"] for e in events(ec, SourceIdentifier=gid, SourceType=RG)]
     assert dates == sorted(dates, reverse=True)

@@ -36,6 +36,17 @@ CEL_CASES = {
     "enableSharding cannot be changed after creation": ({}, SHARDED),
     "port cannot be changed after creation": ({}, {"port": 6380}),
     "engine cannot be changed after creation": ({}, {"engine": "valkey"}),
+    "restoreFrom can only be set when the RedisCluster is created": ({}, {"restoreFrom": {"snapshotName": "s"}}),
+    "restoreFrom needs exactly one of redisSnapshotName and snapshotName": (
+        None,
+        {"restoreFrom": {"snapshotName": "s", "redisSnapshotName": "r"}},
+    ),
+    "maintenanceWindow must be at least 60 minutes long": (None, {"maintenanceWindow": "sat:23:30-sun:00:29"}),
+    "snapshotWindow must be at least 60 minutes long": (None, {"snapshotWindow": "23:30-00:29"}),
+    "snapshotWindow must not overlap maintenanceWindow": (
+        None,
+        {"maintenanceWindow": "sat:23:00-sun:01:00", "snapshotWindow": "00:30-01:30"},
+    ),
 }
 
 
@@ -44,6 +55,13 @@ def cel_rules(schema, path="spec"):
         yield path, rule
     for name, prop in (schema.get("properties") or {}).items():
         yield from cel_rules(prop, f"{path}.{name}")
+
+
+def schema_at(path):
+    schema = SPEC_SCHEMA
+    for name in path.split(".")[1:]:
+        schema = schema["properties"][name]
+    return schema
 
 
 def unique(prefix):
@@ -88,7 +106,8 @@ def test_every_cel_rule_refuses_with_the_api_servers_message(kube_api, namespace
         status, answer = kube_api.merge(f"{collection}/{created['metadata']['name']}", {"spec": new})
     assert status == 422, answer
     assert answer["reason"] == "Invalid" and answer["details"]["kind"] == "RedisCluster"
-    line = f'{path}: Invalid value: "object": {rule["message"]}'
+    kind = schema_at(path).get("type", "object")
+    line = f'{path}: Invalid value: "{kind}": {rule["message"]}'
     assert line in answer["message"] and answer["message"].startswith('RedisCluster.redis.elasticache-operator.io "')
     assert {"reason": "FieldValueInvalid", "message": line.split(": ", 1)[1], "field": path} in answer["details"][
         "causes"
