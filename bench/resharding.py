@@ -7,79 +7,28 @@ operator), applies a sharded RedisCluster, and runs an application beside it tha
 connection Secret: redis-py's RedisCluster over TLS, which follows MOVED and ASK. It writes a session key
 and reads back a random earlier one, command after command, while `numShards` goes up and then down
 again. Prints p50/p90/p95/p99 latency per phase (before, during and after each change), failed commands,
-and the keys lost (every key written is read back at the end), and writes them to docs/resharding.md.
+and the keys lost (every key written is read back at the end), and writes them to their section of
+docs/data-plane.md (the application and the table are bench/traffic.py's, shared with bench/failover.py).
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
-import contextlib
 import datetime
 import os
 import pathlib
 import platform
-import random
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
-from .figures import percentile
+from .traffic import DOC, Application, phase_table, wait_until, write_section
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 NAMESPACE, NAME, PASSWORD = "bench-resharding", "sessions", "resharding-bench-token"
 GROUP, VERSION, PLURAL = "redis.elasticache-operator.io", "v1alpha1", "redisclusters"
-
-
-class Application:
-    """Sets `session:N` and gets a random earlier one, timing each command; reconnects after an error."""
-
-    def __init__(self, connect: Callable[[], Any]) -> None:
-        self.connect = connect
-        self.samples: list[tuple[float, float, bool]] = []  # (when, seconds, succeeded)
-        self.written: list[int] = []
-        self.errors: list[str] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="application", daemon=True)
-
-    def _run(self) -> None:
-        client, n = self.connect(), 0
-        while not self._stop.is_set():
-            n += 1
-            for command in ("set", "get"):
-                started = time.perf_counter()
-                try:
-                    if command == "set":
-                        client.set(f"session:{n}", f"user-{n}", ex=3600)
-                        self.written.append(n)
-                    elif self.written:
-                        client.get(f"session:{random.choice(self.written)}")
-                    ok = True
-                except Exception as e:  # noqa: BLE001 - every failure is counted, whatever raised it
-                    ok = False
-                    self.errors.append(repr(e))
-                    with contextlib.suppress(Exception):
-                        client = self.connect()
-                self.samples.append((time.time(), time.perf_counter() - started, ok))
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(30)
-
-
-def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.2)
-    raise TimeoutError(f"{what}: not within {timeout:g}s")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -87,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shards", default="2:3", help="FROM:TO shards (default 2:3): out to TO, back to FROM")
     parser.add_argument("--replicas", type=int, default=1, help="replicas per shard (default 1)")
     parser.add_argument("--phase-seconds", type=float, default=20.0, help="traffic before and after each change")
-    parser.add_argument("--out", type=pathlib.Path, default=ROOT / "docs" / "resharding.md")
+    parser.add_argument("--out", type=pathlib.Path, default=DOC, help="the document whose section it writes")
     args = parser.parse_args(argv)
     low, high = (int(v) for v in args.shards.split(":"))
     state = pathlib.Path(tempfile.mkdtemp(prefix="bench-resharding-"))
@@ -172,43 +121,24 @@ def run(
         app.stop()
     check = connect()
     lost = [n for n in app.written if check.get(f"session:{n}") != f"user-{n}".encode()]
-    table = report(app, phases, lost)
+    table = phase_table(app, phases, lost)
     print()
     print(table)
-    out.write_text(
-        f"# Online resharding under a cluster-aware client\n\n`python -m bench.resharding {options}`".replace(" `", "`")
+    command = f"`python -m bench.resharding {options}`".replace(" `", "`")
+    write_section(
+        out,
+        "resharding",
+        f"## Online resharding under a cluster-aware client\n\n{command}"
         + f" on {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}: the sandbox (both API stand-ins, the Redis data plane and the operator) "
         f"and the client share the machine. A RedisCluster with {low} shards of 1 + {replicas} nodes goes to "
         f"{high} shards and back; an application that knows only the connection Secret (redis-py's "
         "RedisCluster over TLS, following MOVED and ASK) sets a session key and reads a random earlier one, "
         "command after command. A change's phase runs from the patch to Ready=True for its generation.\n\n"
-        f"```\n{table}\n```\n" + known_client_faults(app.errors)
+        f"```\n{table}\n```\n" + known_client_faults(app.errors),
     )
     print(f"\nwrote {out}")
     return 0 if not lost and not app.errors else 1
-
-
-def report(app: Application, phases: list[tuple[str, float, float]], lost: list[int]) -> str:
-    header = f"{'phase':<18} {'seconds':>8} {'commands':>9} {'failed':>7} " + " ".join(
-        f"{q:>8}" for q in ("p50 ms", "p90 ms", "p95 ms", "p99 ms")
-    )
-    lines = [header, "-" * len(header)]
-    for name, began, ended in phases:
-        window = [(seconds, ok) for when, seconds, ok in app.samples if began <= when < ended]
-        latencies = [seconds * 1000 for seconds, ok in window if ok]
-        cells = [percentile(latencies, q) for q in (50, 90, 95, 99)]
-        failed = sum(1 for _, ok in window if not ok)
-        lines.append(
-            f"{name:<18} {ended - began:>8.1f} {len(window):>9} {failed:>7} "
-            + " ".join(f"{c:>8.2f}" if c is not None else f"{'—':>8}" for c in cells)
-        )
-    lines.append("")
-    lines.append(
-        f"keys written: {len(app.written)}, lost: {len(lost)}; failed commands: {len(app.errors)}"
-        + (f" (first: {app.errors[0]})" if app.errors else "")
-    )
-    return "\n".join(lines)
 
 
 def known_client_faults(errors: list[str]) -> str:
