@@ -62,6 +62,9 @@ class Fault:
     seed: int | None = None  # seeds the draws for `rate`
     timeout_seconds: float = 0.0  # hold the request this long, then hang up without an answer (code unused)
     applied: bool = False  # with timeout_seconds: the call is carried out first (its answer is what gets lost)
+    # Only calls that name one resource (CacheClusterId, ReplicationGroupId, SnapshotName) match: AWS
+    # answers a describe of one missing node with CacheClusterNotFound, never a listing of all.
+    named: bool = False
     rng: random.Random = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -73,14 +76,23 @@ class Fault:
             raise ValueError("delay_seconds and timeout_seconds cannot be negative")
         self.rng = random.Random(self.seed)
 
-    def matches(self, action: str) -> bool:
-        return self.operation in (action, "*") and self.count != 0
+    def matches(self, action: str, named: bool) -> bool:
+        return self.operation in (action, "*") and self.count != 0 and (named or not self.named)
 
     def fires(self) -> bool:
         return self.rate >= 1.0 or self.rng.random() < self.rate
 
     def public(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.init}
+
+
+NAMING_PARAMETERS = ("CacheClusterId", "ReplicationGroupId", "SnapshotName")
+
+
+def names_one_resource(environ: WSGIEnvironment, body: bytes) -> bool:
+    form = urllib.parse.parse_qs(body.decode(errors="replace")) if body else {}
+    query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
+    return any(form.get(name) or query.get(name) for name in NAMING_PARAMETERS)
 
 
 def request_call(environ: WSGIEnvironment, body: bytes) -> tuple[str, bool, str]:
@@ -130,7 +142,8 @@ class FaultInjector:
             self.requests[action] = self.requests.get(action, 0) + 1
             self.seq += 1
             self.log.append((self.seq, arrived, action, group_id, client))
-            fault = next((f for f in self.faults if f.matches(action) and f.fires()), None)
+            named = any(f.named for f in self.faults) and names_one_resource(environ, body)
+            fault = next((f for f in self.faults if f.matches(action, named) and f.fires()), None)
             if fault is not None and fault.count > 0:
                 fault.count -= 1
             released = self.released

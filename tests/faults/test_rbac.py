@@ -1,5 +1,6 @@
 """What the operator asks the Kubernetes API for, read from the API stand-in's audit trail over a whole
-lifecycle (leader election, creation, scoping with a SecurityGroupPolicy, rotation, deletion): the chart's
+lifecycle (leader election, creation, scoping with a SecurityGroupPolicy, rotation, a snapshot and a
+restore from it, deletion with a final snapshot): the chart's
 RBAC allows every request and grants no verb the operator never uses; and of all Secrets, the operator
 reads only those RedisClusters name and those it writes itself."""
 
@@ -66,7 +67,7 @@ def test_the_chart_grants_what_the_operator_uses_and_it_reads_only_its_secrets(s
             cluster.create(
                 namespace,
                 "audited",
-                deletionPolicy="Delete",
+                deletionPolicy="Snapshot",
                 accessibility={"accessibilityMode": "scoping-workloads-in-vpc"},
             )
             eventually(
@@ -90,8 +91,13 @@ def test_the_chart_grants_what_the_operator_uses_and_it_reads_only_its_secrets(s
             eventually(lambda: "audited-redis-pending" not in names(), 60, message="rotation done")
             cluster.patch_spec(namespace, "audited", {"accessibility": {"accessibilityMode": "vpc"}})
             eventually(lambda: cluster.condition(namespace, "audited", "ClientAccess").get("reason") == "WholeVPC", 60)
+            cluster.create_snapshot(namespace, "audited-now", redisClusterName="audited")
+            cluster.wait_snapshot(namespace, "audited-now", timeout=90)
+            cluster.create(namespace, "copy", deletionPolicy="Delete", restoreFrom={"redisSnapshotName": "audited-now"})
+            cluster.wait_ready(namespace, "copy", timeout=90)
             cluster.delete(namespace, "audited")
             eventually(lambda: not cluster.exists(namespace, "audited"), 60, message="deleted")
+            cluster.wait_snapshot(namespace, "audited-final", timeout=60)  # the way back, as a RedisSnapshot
     finally:
         if made_crd:
             cluster.extensions.delete_custom_resource_definition(POLICY_CRD)
@@ -106,7 +112,13 @@ def test_the_chart_grants_what_the_operator_uses_and_it_reads_only_its_secrets(s
     assert granted - used - ADMISSION_ONLY == set(), "the chart grants what the operator never uses"
 
     secret_reads = [r for r in mine if r["resource"] == "secrets" and r["verb"] == "get"]
-    assert {r["name"] for r in secret_reads} <= {"redis-password", "audited-redis", "audited-redis-pending"}
+    assert {r["name"] for r in secret_reads} <= {
+        "redis-password",
+        "audited-redis",
+        "audited-redis-pending",
+        "copy-redis",
+        "copy-redis-pending",
+    }
     # Secrets are listed and watched for the operator's own (by label), or for their metadata only.
     assert all(
         "app.kubernetes.io/managed-by=elasticache-operator" in r["labelSelector"] or r["as"] == "PartialObjectMetadata"

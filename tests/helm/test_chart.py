@@ -19,7 +19,6 @@ OPERATOR_RULES = {
     ("redis.elasticache-operator.io", "redisclusters/finalizers"): {"update"},
     ("redis.elasticache-operator.io", "redissnapshots"): {"get", "list", "watch", "patch", "create"},
     ("redis.elasticache-operator.io", "redissnapshots/status"): {"patch"},
-    ("redis.elasticache-operator.io", "redissnapshots/finalizers"): {"update"},
     # list/watch: only its own (by label, app.kubernetes.io/managed-by); delete: the pending password Secret
     ("", "secrets"): {"get", "list", "watch", "create", "patch", "delete"},
     ("", "events"): {"create"},

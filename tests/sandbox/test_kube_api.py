@@ -309,6 +309,51 @@ def test_discovery_lists_the_crd_and_registers_new_ones(kube_api):
     assert status == 201 and created["kind"] == "Widget" and "namespace" not in created["metadata"]
 
 
+def gadget_crd(properties):
+    spec = {"type": "object", "properties": {"source": {"type": "object", "properties": properties}}}
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "gadgets.example.com"},
+        "spec": {
+            "group": "example.com",
+            "scope": "Namespaced",
+            "names": {"plural": "gadgets", "singular": "gadget", "kind": "Gadget"},
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "schema": {"openAPIV3Schema": {"type": "object", "properties": {"spec": spec}}},
+                }
+            ],
+        },
+    }
+
+
+def test_a_crd_schema_is_decoded_strictly_for_kubectl_apply_and_must_be_structural(kube_api):
+    """YAML makes `{type: string, description: named it, if one did.}` a schema with a key "if one did.":
+    kubectl apply (fieldValidation=Strict) is refused, a lenient client is warned and the key dropped.
+    A property with no schema at all is not structural, which apiextensions refuses either way."""
+    crds = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+    slipped = gadget_crd({"name": {"type": "string", "description": "named it", "if one did.": None}})
+    status, refusal = kube_api.post(f"{crds}?fieldValidation=Strict", slipped)
+    assert status == 400 and 'unknown field "spec.versions[0]' in refusal["message"], refusal
+    assert 'properties.source.properties.name.if one did."' in refusal["message"]
+
+    status, refusal = kube_api.post(crds, gadget_crd({"name": {"type": "string"}, "bare": None}))
+    assert status == 422, refusal
+    assert "properties[spec].properties[source].properties[bare].type: Required value" in refusal["message"]
+
+    status, created = kube_api.post(crds, slipped)
+    assert status == 201
+    schema = created["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    assert schema["properties"]["spec"]["properties"]["source"]["properties"]["name"] == {
+        "type": "string",
+        "description": "named it",
+    }
+
+
 def test_crd_defaults_are_applied_on_writes(kube_api):
     obj = make_cluster(kube_api, make_namespace(kube_api))
     assert obj["spec"]["numShards"] == 1 and obj["spec"]["deletionPolicy"] == "Snapshot"

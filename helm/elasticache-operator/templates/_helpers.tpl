@@ -57,7 +57,7 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
   resources: [redisclusters/status, redissnapshots/status]
   verbs: [patch]
 - apiGroups: [redis.elasticache-operator.io]
-  resources: [redisclusters/finalizers, redissnapshots/finalizers]
+  resources: [redisclusters/finalizers]
   verbs: [update]
 - apiGroups: [""]
   resources: [secrets]

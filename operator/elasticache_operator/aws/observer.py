@@ -434,9 +434,13 @@ class Observer:
     # --- the loop -------------------------------------------------------------------------------------
 
     def busy(self) -> bool:
+        """Some group or snapshot is changing, or a group of ours came up and no node has reported its
+        engine version yet (a node being replaced is missing from describes of it): the next listings
+        take the nodes as well, paged, at the busy pace rather than at the next resync."""
         with self._lock:
-            groups = any(k.group.get("Status") not in SETTLED for k in self._groups.values())
-        return groups or self._snapshots_busy()
+            groups = [k.group for k in self._groups.values()]
+            changing = any(group.get("Status") not in SETTLED for group in groups)
+        return changing or self._snapshots_busy() or self._versions_missing(groups)
 
     def due(self) -> str | None:
         """What to do now: 'resync', 'listing', 'events', or None. A resync that failed is tried again

@@ -3,6 +3,7 @@ the RedisSnapshot a restore names, and the RedisSnapshot a final snapshot gets."
 
 from __future__ import annotations
 
+import json
 from typing import Any, cast
 
 from kubernetes.client import CustomObjectsApi
@@ -10,6 +11,18 @@ from kubernetes.client.exceptions import ApiException
 
 from .. import API_GROUP, API_VERSION
 from . import TIMEOUT
+
+
+class NamespaceTerminating(Exception):
+    """The namespace is being deleted: the API server creates nothing new in it (403 NamespaceTerminating)."""
+
+
+def _terminating(e: ApiException) -> bool:
+    try:
+        causes = (json.loads(e.body or "{}").get("details") or {}).get("causes") or []
+    except ValueError:
+        return False
+    return any(cause.get("reason") == "NamespaceTerminating" for cause in causes)
 
 
 class RedisObjects:
@@ -40,7 +53,7 @@ class RedisObjects:
         return list(answer.get("items") or [])
 
     def create(self, plural: str, namespace: str, body: dict[str, Any]) -> bool:
-        """False when an object of that name exists already."""
+        """False when an object of that name exists already; NamespaceTerminating when none can be made."""
         try:
             self.api.create_namespaced_custom_object(
                 API_GROUP, API_VERSION, namespace, plural, body, _request_timeout=TIMEOUT
@@ -48,5 +61,7 @@ class RedisObjects:
         except ApiException as e:
             if e.status == 409:
                 return False
+            if e.status == 403 and _terminating(e):
+                raise NamespaceTerminating(namespace) from e
             raise
         return True

@@ -4,6 +4,7 @@ finalizer goes only when the decision says AWS has confirmed everything is gone 
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from .. import INSTANCE_LABEL, metrics
@@ -13,10 +14,13 @@ from ..core.decide import claimed_elsewhere
 from ..core.deletion import CreateSnapshotObject, FinalSnapshot, decide_deletion, policy_of
 from ..core.effects import Event
 from ..core.observed import ObservedGroup
+from ..kube.objects import NamespaceTerminating
 from . import Deps, Outcome, Visit, confirmed, forget, locked, stamp
 from .cluster import Target
 from .effects import Carried, acts, carry_out, failed
 from .snapshot import PLURAL as SNAPSHOTS
+
+log = logging.getLogger(__name__)
 
 
 def finalize(body: dict[str, Any], deps: Deps) -> Outcome:
@@ -92,8 +96,16 @@ def _final_snapshot(visit: Visit, group_id: str, deletion_stamp: str) -> FinalSn
 @acts(CreateSnapshotObject)
 def _create_snapshot_object(effect: CreateSnapshotObject, visit: Visit, carried: Carried) -> None:
     """A name taken meanwhile (by an object made between the listing and this create) fails the
-    deletion handler, which kopf retries; the next visit lists again and picks another name."""
-    if not visit.deps.objects.create(SNAPSHOTS, visit.identity.namespace, effect.body):
+    deletion handler, which kopf retries; the next visit lists again and picks another name. A namespace
+    being deleted takes no new object: the snapshot stays in AWS (tagged with the cluster's namespace
+    and name), and the log says which, rather than holding the namespace's deletion."""
+    try:
+        created = visit.deps.objects.create(SNAPSHOTS, visit.identity.namespace, effect.body)
+    except NamespaceTerminating:
+        snapshot = effect.body["spec"]["snapshotName"]
+        log.warning(f"Final snapshot {snapshot} kept in AWS; namespace {visit.identity.namespace} is being deleted")
+        return
+    if not created:
         raise RuntimeError(f"RedisSnapshot {effect.body['metadata']['name']} was created meanwhile; trying again")
 
 

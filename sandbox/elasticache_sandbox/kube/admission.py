@@ -408,3 +408,64 @@ def apply_defaults(schema: dict[str, Any], value: Any) -> Any:
     if isinstance(value, list) and isinstance(schema.get("items"), dict):
         return [apply_defaults(schema["items"], item) for item in value]
     return value
+
+
+def structural_errors(crd: dict[str, Any]) -> list[FieldError]:
+    """Why a CRD's schemas are not structural, as apiextensions words it: every specified field needs a
+    type, unless it is int-or-string or keeps unknown fields (a YAML slip such as an unquoted comma in a
+    flow mapping makes a property with no schema at all, which kube-apiserver refuses)."""
+    errors: list[FieldError] = []
+    for index, version in enumerate((crd.get("spec") or {}).get("versions") or []):
+        schema = (version.get("schema") or {}).get("openAPIV3Schema")
+        if schema is not None:
+            _structural(schema, f"spec.versions[{index}].schema.openAPIV3Schema", errors)
+    return errors
+
+
+def _structural(schema: Any, path: str, errors: list[FieldError]) -> None:
+    untyped = FieldError("Required value", f"{path}.type", detail="must not be empty for specified object fields")
+    if not isinstance(schema, dict):
+        errors.append(untyped)
+        return
+    if not schema.get("type") and not (
+        schema.get("x-kubernetes-int-or-string") or schema.get("x-kubernetes-preserve-unknown-fields")
+    ):
+        errors.append(untyped)
+    for name, sub in (schema.get("properties") or {}).items():
+        _structural(sub, f"{path}.properties[{name}]", errors)
+    if "items" in schema:
+        _structural(schema["items"], f"{path}.items", errors)
+    if isinstance(schema.get("additionalProperties"), dict):
+        _structural(schema["additionalProperties"], f"{path}.additionalProperties", errors)
+
+
+SCHEMA_FIELDS = frozenset(
+    "id $schema $ref description type format title default maximum exclusiveMaximum minimum exclusiveMinimum"
+    " maxLength minLength pattern maxItems minItems uniqueItems multipleOf enum maxProperties minProperties"
+    " required items allOf oneOf anyOf not properties additionalProperties patternProperties dependencies"
+    " additionalItems definitions externalDocs example nullable x-kubernetes-preserve-unknown-fields"
+    " x-kubernetes-embedded-resource x-kubernetes-int-or-string x-kubernetes-list-map-keys x-kubernetes-list-type"
+    " x-kubernetes-map-type x-kubernetes-validations".split()
+)
+
+
+def prune_schema_fields(crd: dict[str, Any]) -> list[str]:
+    """Drops what JSONSchemaProps does not have (as the API server's decoder does, which names each in a
+    warning, or refuses them under fieldValidation=Strict, as `kubectl apply` asks) and returns their paths."""
+    unknown: list[str] = []
+    for index, version in enumerate((crd.get("spec") or {}).get("versions") or []):
+        schema = (version.get("schema") or {}).get("openAPIV3Schema")
+        _prune_schema(schema, f"spec.versions[{index}].schema.openAPIV3Schema", unknown)
+    return unknown
+
+
+def _prune_schema(schema: Any, path: str, unknown: list[str]) -> None:
+    if not isinstance(schema, dict):
+        return
+    for key in [k for k in schema if k not in SCHEMA_FIELDS]:
+        unknown.append(f"{path}.{key}")
+        del schema[key]
+    for name, sub in (schema.get("properties") or {}).items():
+        _prune_schema(sub, f"{path}.properties.{name}", unknown)
+    for key in ("items", "additionalProperties"):
+        _prune_schema(schema.get(key), f"{path}.{key}", unknown)

@@ -48,7 +48,7 @@ from kmock._internal import k8s as kmock_k8s
 from kmock._internal import parsing, rendering
 
 from . import printing
-from .admission import FieldError, SchemaAdmission, invalid_message
+from .admission import FieldError, SchemaAdmission, invalid_message, prune_schema_fields, structural_errors
 from .faults import CONTROL_PATH, KubeFaults
 from .objects import (
     PatchTestFailed,
@@ -338,6 +338,8 @@ class KubernetesAPI(kmock.KubernetesEmulator):
         if how.validate and (problems := label_problems(obj["metadata"].get("labels") or {})):
             errors = [FieldError("Invalid value", f, v, why) for f, v, why in problems]
             raise self._invalid(resource, name, errors)
+        if resource == CRDS:
+            self._admit_crd(obj, how)
         admission = self._admission.get((resource.group or "", resource.plural or ""))
         if admission is None:
             return obj
@@ -356,6 +358,17 @@ class KubernetesAPI(kmock.KubernetesEmulator):
         if how.validate and (errors := admission.validate(result, old)):
             raise self._invalid(resource, name, errors)
         return result
+
+    def _admit_crd(self, crd: dict[str, Any], how: Admit) -> None:
+        """A CRD's schemas are decoded as JSONSchemaProps (unknown keys dropped, or refused when strict)
+        and must be structural; the CRDs loaded at start-up are held to it as well."""
+        if unknown := prune_schema_fields(crd):
+            if how.strict:
+                listed = ", ".join(f'unknown field "{path}"' for path in unknown)
+                raise _error(400, "BadRequest", f"strict decoding error: {listed}")
+            how.warnings += [f'unknown field \\"{path}\\"' for path in unknown]
+        if errors := structural_errors(crd):
+            raise self._invalid(CRDS, crd["metadata"].get("name", ""), errors)
 
     def _invalid(self, resource: kmock.resource, name: str, errors: list[FieldError]) -> kmock_k8s.KubernetesError:
         info = self._info(resource)
