@@ -41,7 +41,7 @@ def test_in_place_changes_are_separate_steps_every_one_applied_immediately():
     )
     assert operations(plan) == [
         ("ModifyReplicationGroup", {"CacheNodeType": "cache.r7g.large"}),
-        ("ModifyReplicationGroup", {"EngineVersion": "7.1"}),
+        ("ModifyReplicationGroup", {"EngineVersion": "7.1", "CacheParameterGroupName": "default.redis7"}),
         ("ModifyReplicationGroup", {"SnapshotRetentionLimit": 7, "AutomaticFailoverEnabled": True}),
     ]
     assert all(step.request["ApplyImmediately"] is True for step in plan.steps)

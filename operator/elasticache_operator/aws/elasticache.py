@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 from ..core.observed import ObservedGroup, observed_group
 from ..core.plan import Step
@@ -14,7 +14,10 @@ from .errors import AWSCallError
 
 NOT_FOUND = "ReplicationGroupNotFoundFault"
 SNAPSHOT_NOT_FOUND = "SnapshotNotFoundFault"
+PARAMETER_GROUP_NOT_FOUND = "CacheParameterGroupNotFound"
+PARAMETER_BATCH = 20  # ModifyCacheParameterGroup and ResetCacheParameterGroup take at most 20 at once
 NO_MODIFICATIONS = "No modifications were requested"
+T = TypeVar("T")
 PAGE = 100  # the most DescribeReplicationGroups, DescribeCacheClusters and DescribeEvents return at once
 SNAPSHOT_PAGE = 50  # the most DescribeSnapshots returns at once
 
@@ -22,6 +25,7 @@ SNAPSHOT_PAGE = 50  # the most DescribeSnapshots returns at once
 class ElastiCache:
     def __init__(self, client: Any, calls: Calls) -> None:
         self.client, self.calls = client, calls
+        self._defaults: dict[str, tuple[dict[str, Any], ...]] = {}
 
     def _call(self, operation: str, fn: Callable[..., Any], write: bool = False, **kwargs: Any) -> Any:
         return self.calls(operation, fn, write=write, **kwargs)
@@ -211,6 +215,97 @@ class ElastiCache:
             "TestFailover", self.client.test_failover, write=True, ReplicationGroupId=group_id, NodeGroupId=shard_id
         )
 
+    # --- cache parameter groups (spec.parameters) ---------------------------------------------------------
+
+    def engine_defaults(self, family: str) -> tuple[dict[str, Any], ...]:
+        """The family's parameters as DescribeEngineDefaultParameters has them; read once per family (AWS
+        changes them only with a new engine release)."""
+        if family not in self._defaults:
+            parameters: list[dict[str, Any]] = []
+            marker: str | None = None
+            while True:
+                params: dict[str, Any] = {"CacheParameterGroupFamily": family, "MaxRecords": PAGE}
+                if marker:
+                    params["Marker"] = marker
+                page = self._call(
+                    "DescribeEngineDefaultParameters", self.client.describe_engine_default_parameters, **params
+                )["EngineDefaults"]
+                parameters += page.get("Parameters") or []
+                marker = page.get("Marker")
+                if not marker:
+                    break
+            self._defaults[family] = tuple(parameters)
+        return self._defaults[family]
+
+    def parameters(self, name: str) -> dict[str, str | None] | None:
+        """A custom group's current values (None: there is no such group)."""
+        try:
+            listed = list(
+                self._pages(
+                    "DescribeCacheParameters",
+                    self.client.describe_cache_parameters,
+                    "Parameters",
+                    CacheParameterGroupName=name,
+                )
+            )
+        except AWSCallError as e:
+            if e.code.removesuffix("Fault") == PARAMETER_GROUP_NOT_FOUND:
+                return None
+            raise
+        return {p["ParameterName"]: p.get("ParameterValue") for p in listed}
+
+    def create_parameter_group(self, name: str, family: str, tags: dict[str, str]) -> bool:
+        """False when it exists already (made by an earlier visit that did not get to record it)."""
+        try:
+            self._call(
+                "CreateCacheParameterGroup",
+                self.client.create_cache_parameter_group,
+                write=True,
+                CacheParameterGroupName=name,
+                CacheParameterGroupFamily=family,
+                Description=f"elasticache-operator: spec.parameters of replication group {name.rsplit('-', 1)[0]}",
+                Tags=[{"Key": k, "Value": v} for k, v in sorted(tags.items())],
+            )
+            return True
+        except AWSCallError as e:
+            if e.code.removesuffix("Fault") != "CacheParameterGroupAlreadyExists":
+                raise
+            return False
+
+    def set_parameters(self, name: str, values: list[tuple[str, str]], reset: list[str]) -> None:
+        for batch in _batches(values):
+            self._call(
+                "ModifyCacheParameterGroup",
+                self.client.modify_cache_parameter_group,
+                write=True,
+                CacheParameterGroupName=name,
+                ParameterNameValues=[{"ParameterName": n, "ParameterValue": v} for n, v in batch],
+            )
+        for names in _batches(reset):
+            self._call(
+                "ResetCacheParameterGroup",
+                self.client.reset_cache_parameter_group,
+                write=True,
+                CacheParameterGroupName=name,
+                ResetAllParameters=False,
+                ParameterNameValues=[{"ParameterName": n} for n in names],
+            )
+
+    def delete_parameter_group(self, name: str) -> bool:
+        """False when it was gone already."""
+        try:
+            self._call(
+                "DeleteCacheParameterGroup",
+                self.client.delete_cache_parameter_group,
+                write=True,
+                CacheParameterGroupName=name,
+            )
+            return True
+        except AWSCallError as e:
+            if e.code.removesuffix("Fault") != PARAMETER_GROUP_NOT_FOUND:
+                raise
+            return False
+
     def delete(self, group_id: str, final_snapshot: str | None) -> bool:
         """False when the group was gone already."""
         kwargs: dict[str, Any] = {"ReplicationGroupId": group_id}
@@ -223,6 +318,11 @@ class ElastiCache:
             if e.code != NOT_FOUND:
                 raise
             return False
+
+
+def _batches(items: list[T]) -> Iterator[list[T]]:
+    for start in range(0, len(items), PARAMETER_BATCH):
+        yield items[start : start + PARAMETER_BATCH]
 
 
 def _snake(operation: str) -> str:

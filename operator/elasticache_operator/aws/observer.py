@@ -61,13 +61,23 @@ class Member:
     security_group_ids: tuple[str, ...]
     maintenance_window: str = ""
     notification_topic_arn: str = ""
+    parameter_group: str = ""
+    parameter_apply_status: str = ""
 
     @classmethod
     def of(cls, node: dict[str, Any]) -> Member:
         groups = tuple(g["SecurityGroupId"] for g in node.get("SecurityGroups") or [] if g.get("SecurityGroupId"))
         notification = node.get("NotificationConfiguration") or {}
         topic = notification.get("TopicArn", "") if notification.get("TopicStatus", "active") == "active" else ""
-        return cls(node.get("EngineVersion"), groups, node.get("PreferredMaintenanceWindow") or "", topic)
+        parameters = node.get("CacheParameterGroup") or {}
+        return cls(
+            node.get("EngineVersion"),
+            groups,
+            node.get("PreferredMaintenanceWindow") or "",
+            topic,
+            parameters.get("CacheParameterGroupName") or "",
+            parameters.get("ParameterApplyStatus") or "",
+        )
 
 
 @dataclass
@@ -180,6 +190,8 @@ class Observer:
                 security_group_ids=member.security_group_ids,
                 maintenance_window=member.maintenance_window,
                 notification_topic_arn=member.notification_topic_arn,
+                parameter_group=member.parameter_group,
+                parameter_apply_status=member.parameter_apply_status,
             )
         return observed
 

@@ -13,6 +13,7 @@ from .decide import status_fields
 from .effects import CheckOwnership, Decided, DeleteGroup, DeleteLogGroup, Effect, Event, Post
 from .naming import final_snapshot_name, is_owned, log_group_name
 from .observed import ObservedGroup
+from .parameters import DeleteParameterGroups
 from .snapshot import FINAL_LABEL
 from .visit import disowned
 
@@ -54,12 +55,13 @@ def decide_deletion(
     secret_name: str,
     security_groups: list[tuple[str, str]],
     final: FinalSnapshot | None = None,
+    parameter_groups: tuple[str, ...] = (),
 ) -> Decided:
     """`security_groups`: (id, role) of those EC2 lists now for this RedisCluster (read only once the
     group is gone); `deletion_stamp`: the object's deletionTimestamp, which names the final snapshot;
     `final`: the final snapshot, once the group is gone, if ElastiCache has it."""
     if observed is None:
-        after = _after_the_group(policy, group_id, uid, security_groups)
+        after = _after_the_group(policy, group_id, uid, security_groups, parameter_groups)
         return after if final is None else _with_final_snapshot(after, final)
     if not is_owned(observed.tags, uid):
         message = f"Replication group {group_id} is not this RedisCluster's; left in AWS"
@@ -86,12 +88,20 @@ def decide_deletion(
     return Decided(deleting, effects, fields, done=False)
 
 
-def _after_the_group(policy: Policy, group_id: str, uid: str, security_groups: list[tuple[str, str]]) -> Decided:
-    """The group is gone: its slow-log group and security groups go too (not with Retain); done once EC2
-    lists none of those."""
+def _after_the_group(
+    policy: Policy,
+    group_id: str,
+    uid: str,
+    security_groups: list[tuple[str, str]],
+    parameter_groups: tuple[str, ...],
+) -> Decided:
+    """The group is gone: its slow-log group, parameter groups and security groups go too (not with
+    Retain: the kept group still uses them); done once EC2 lists none of those."""
     effects: list[Effect] = []
     if policy != "Retain":
         effects.append(DeleteLogGroup(log_group_name(group_id), uid))
+        if parameter_groups:
+            effects.append(DeleteParameterGroups(parameter_groups, (), status={"parameterGroups": None}))
         effects += removal_effects(security_groups)
     if effects and security_groups:
         message = f"Replication group {group_id} is gone; deleting its security groups"

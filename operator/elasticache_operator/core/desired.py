@@ -42,6 +42,7 @@ class DesiredGroup:
     snapshot_window: str | None = None
     auto_minor_version_upgrade: bool = True
     notification_topic_arn: str | None = None
+    parameter_group: str | None = None  # None: whatever group it has (AWS's default, or one set outside)
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,23 @@ def cluster_mode_parameter_group(engine: str, version: str) -> str:
     return f"default.redis{major}.{minor}.cluster.on"
 
 
+def family_of(engine: str, version: str) -> str:
+    """The cache parameter group family of an engine version: redis6.x, redis7, valkey7, valkey8, …"""
+    major, minor = (version.split(".") + ["0"])[:2]
+    if engine == "valkey":
+        return f"valkey{major}"
+    if major == "6":
+        return "redis6.x"
+    if major.isdigit() and int(major) >= 7:
+        return f"redis{major}"
+    return f"redis{major}.{minor}"
+
+
+def default_parameter_group(engine: str, version: str, sharded: bool) -> str:
+    """AWS's own group for the family: `default.redis7`, or `default.redis7.cluster.on` when sharded."""
+    return f"default.{family_of(engine, version)}" + (".cluster.on" if sharded else "")
+
+
 def create_request(desired: DesiredGroup, auth_token: str, placement: Placement, description: str) -> dict[str, Any]:
     """CreateReplicationGroup kwargs; TLS and at-rest encryption are always on (an AuthToken needs TLS)."""
     request: dict[str, Any] = {
@@ -118,6 +136,8 @@ def create_request(desired: DesiredGroup, auth_token: str, placement: Placement,
         request["CacheParameterGroupName"] = cluster_mode_parameter_group(desired.engine, desired.engine_version)
     else:
         request["NumCacheClusters"] = desired.replicas_per_shard + 1
+    if desired.parameter_group:
+        request["CacheParameterGroupName"] = desired.parameter_group
     if placement.subnet_group:
         request["CacheSubnetGroupName"] = placement.subnet_group
     if placement.security_group_ids:

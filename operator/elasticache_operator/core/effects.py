@@ -135,3 +135,4 @@ class Decided:
     requeue_after: float | None = None  # seconds (None: the verdict's default)
     retry: bool = False  # come back after the retry interval: something outside the operator must change
     done: bool = True  # for a deletion: whether the object may go
+    conditions: tuple[tuple[str, str, str, str], ...] = ()  # others than Ready: (type, status, reason, message)

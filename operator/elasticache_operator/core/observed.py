@@ -53,6 +53,8 @@ class ObservedGroup:
     # What only member clusters report (DescribeCacheClusters, from the shared listing):
     maintenance_window: str = ""
     notification_topic_arn: str = ""  # "" when none is set (or it is inactive)
+    parameter_group: str = ""  # the cache parameter group its nodes use ("" until a node is listed)
+    parameter_apply_status: str = ""  # in-sync, applying or pending-reboot
 
     @property
     def slow_log_enabled(self) -> bool:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .desired import DesiredGroup, SlowLog, slow_log_delivery
+from .desired import DesiredGroup, SlowLog, default_parameter_group, family_of, slow_log_delivery
 from .observed import ObservedGroup
 from .password import Pending
 
@@ -188,7 +188,7 @@ def _modify(
         if version_tuple(desired.engine_version) > version_tuple(observed.engine_version):
             said = f"engine version {observed.engine_version}→{desired.engine_version}"
             change = FieldChange("engineVersion", observed.engine_version, desired.engine_version)
-            steps.append(_modify_step({"EngineVersion": desired.engine_version}, said, change))
+            steps.append(_modify_step(_upgrade(desired, observed.engine_version), said, change))
         elif spec_unchanged and minor_upgrade_by_aws(desired, observed.engine_version):
             pass  # AWS's own minor upgrade (autoMinorVersionUpgrade): no drift, and no downgrade to try
         else:
@@ -228,6 +228,12 @@ def _modify(
         phrases.append("notification topic")
         have = observed.notification_topic_arn or "(none)"
         changes.append(FieldChange("notificationTopicArn", have, desired.notification_topic_arn))
+    upgrading = any("EngineVersion" in step.request for step in steps)
+    if (want := desired.parameter_group) and observed.parameter_group and observed.parameter_group != want:
+        if not upgrading:  # an upgrade across families carries the group itself
+            settings["CacheParameterGroupName"] = want
+            phrases.append(f"parameter group {observed.parameter_group}→{want}")
+            changes.append(FieldChange("parameters (parameter group)", observed.parameter_group, want))
     wanted_groups = desired.security_group_ids
     if wanted_groups and observed.security_group_ids and set(wanted_groups) != set(observed.security_group_ids):
         settings["SecurityGroupIds"] = list(wanted_groups)
@@ -238,6 +244,17 @@ def _modify(
         steps.append(_modify_step(settings, ", ".join(phrases), *changes))
     steps += [] if hold_slow_log else _slow_log(desired, observed)
     return steps
+
+
+def _upgrade(desired: DesiredGroup, observed_version: str) -> dict[str, Any]:
+    """An upgrade into another parameter group family names a group of the new family in the same call,
+    as AWS requires: the RedisCluster's own, or AWS's default."""
+    request: dict[str, Any] = {"EngineVersion": desired.engine_version}
+    if family_of(desired.engine, observed_version) != family_of(desired.engine, desired.engine_version):
+        request["CacheParameterGroupName"] = desired.parameter_group or default_parameter_group(
+            desired.engine, desired.engine_version, desired.sharded
+        )
+    return request
 
 
 def _windows(desired: DesiredGroup, observed: ObservedGroup) -> list[tuple[str, str, object, object]]:

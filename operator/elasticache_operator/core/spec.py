@@ -19,6 +19,8 @@ NODE_TYPE_PATTERN = r"^cache\.[a-z0-9]+\.[a-z0-9]+$"
 ENGINE_VERSION_PATTERN = r"^[0-9]+\.[0-9]+(\.[0-9]+)?$"
 K8S_NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 SECRET_KEY_PATTERN = r"^[-._a-zA-Z0-9]+$"
+PARAMETER_NAME_PATTERN = r"^[a-z][a-z0-9-]*$"
+MAX_PARAMETERS = 100
 SNS_TOPIC_PATTERN = r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$"
 
 DEFAULT_ENGINE_VERSIONS = {"redis": "6.2", "valkey": "8.0"}
@@ -90,6 +92,10 @@ class RedisClusterSpec(SpecModel):
     snapshot_window: str | None = Field(default=None, max_length=11, pattern=SNAPSHOT_PATTERN)
     auto_minor_version_upgrade: bool = True
     notification_topic_arn: str | None = Field(default=None, max_length=1024, pattern=SNS_TOPIC_PATTERN)
+    # Engine parameters on top of the family's defaults (core/parameters.py); YAML integers are taken too.
+    parameters: dict[Annotated[str, Field(pattern=PARAMETER_NAME_PATTERN, max_length=64)], str | int] = Field(
+        default_factory=dict, max_length=MAX_PARAMETERS
+    )
 
     @model_validator(mode="after")
     def _cross_field_rules(self) -> RedisClusterSpec:
@@ -105,6 +111,10 @@ class RedisClusterSpec(SpecModel):
     def automatic_failover(self) -> bool:
         """Cluster mode enabled always fails over automatically (AWS requires it)."""
         return self.enable_sharding or self.enable_automatic_failover
+
+    @property
+    def parameter_values(self) -> dict[str, str]:
+        return {name: str(value) for name, value in self.parameters.items()}
 
     def secret_name(self, cluster_name: str) -> str:
         return self.connection_secret_name or f"{cluster_name}-redis"

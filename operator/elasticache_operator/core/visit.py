@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import naming
-from .conditions import AWS_ERROR, NOT_OWNED, RESTORING, Verdict
+from .conditions import AWS_ERROR, INVALID_SPEC, NOT_OWNED, RESTORING, Verdict
 from .connection import ConnectionSecret, connection_data
 from .decide import Applying, Decision, decide, settled, status_fields
-from .desired import DesiredGroup, Identity, Placement, create_request
+from .desired import DesiredGroup, Identity, Placement, create_request, default_parameter_group
 from .effects import (
     ApplyStep,
     ChangeTags,
@@ -31,6 +31,7 @@ from .effects import (
 )
 from .failover import rehearse
 from .observed import ObservedGroup
+from .parameters import PARAMETERS_APPLIED, ParameterPlan, ParametersState, parameter_problems, plan_parameters
 from .password import PasswordAction, Pending, password_action
 from .plan import FieldChange
 from .restore import RestoreSource, restore_refusal, restore_request
@@ -58,6 +59,7 @@ class Situation:
     pending: Pending | None = dataclasses.field(default=None, repr=False)
     restore: RestoreSource | None = None  # spec.restoreFrom, read while the group is still to be created
     failover_test: str | None = None  # the test-failover annotation's value
+    parameters: ParametersState | None = None  # spec.parameters and the custom groups made for them
 
     @property
     def pending_name(self) -> str:
@@ -79,6 +81,9 @@ class Situation:
 
 
 def decide_visit(s: Situation) -> Decided:
+    s = dataclasses.replace(s, desired=_with_parameter_group(s))
+    if (refused := _refused_parameters(s)) is not None:
+        return Decided(refused, status=status_fields(s.desired.group_id, s.observed, s.secret_name))
     action = s.password_action()
     delivery = _log_delivery(s)
     decision = decide(
@@ -101,7 +106,9 @@ def decide_visit(s: Situation) -> Decided:
         status["passwordPending"] = True
     if decision.create and s.restore is not None and (refused := restore_refusal(s.desired, s.restore)):
         return Decided(refused, status=status, retry=not refused.terminal)
-    effects = _create(s) if decision.create else _changes(s, decision, settled(s.status, s.generation))
+    in_effect = settled(s.status, s.generation)
+    parameters = plan_parameters(s.parameters, s.observed, s.desired.tags, s.status, in_effect, s.now.isoformat())
+    effects = _create(s, parameters) if decision.create else _changes(s, decision, in_effect, parameters)
     if s.observed is not None:
         effects += _recorded(s, decision)
     effects += _connection(s, decision, action)
@@ -118,7 +125,31 @@ def decide_visit(s: Situation) -> Decided:
     restored = (s.status.get("restoredFrom") or {}).get("snapshotName")
     if s.observed is not None and s.observed.status == "creating" and restored:
         verdict = Verdict("False", RESTORING, f"ElastiCache is creating the group from snapshot {restored}", True)
-    return Decided(verdict, tuple(effects), status, requeue)
+    more = ((PARAMETERS_APPLIED, *parameters.condition),) if parameters.condition else ()
+    return Decided(verdict, tuple(effects), status, requeue, conditions=more)
+
+
+def _with_parameter_group(s: Situation) -> DesiredGroup:
+    """The group's parameter group: the RedisCluster's own when it sets parameters; AWS's default again
+    when it no longer does and one of its own is in use; else whatever the group has."""
+    state, desired = s.parameters, s.desired
+    if state is None:
+        return desired
+    if state.wanted is not None:
+        return dataclasses.replace(desired, parameter_group=state.wanted.group_name)
+    if s.observed is not None and s.observed.parameter_group in state.known_groups:
+        name = default_parameter_group(desired.engine, desired.engine_version, desired.sharded)
+        return dataclasses.replace(desired, parameter_group=name)
+    return desired
+
+
+def _refused_parameters(s: Situation) -> Verdict | None:
+    """Values the family does not take, refused before any AWS call (Ready False, InvalidSpec)."""
+    state = s.parameters
+    if state is None or state.wanted is None or not state.defaults:
+        return None
+    problems = parameter_problems(state.wanted.requested, state.wanted.family, state.defaults)
+    return Verdict("False", INVALID_SPEC, "; ".join(problems), terminal=True) if problems else None
 
 
 @dataclass(frozen=True)
@@ -147,11 +178,11 @@ def _log_delivery(s: Situation) -> LogDelivery:
     return LogDelivery(True, verdict, max((again - s.now).total_seconds(), 1.0), record)
 
 
-def _create(s: Situation) -> list[Effect]:
-    """The log group, the token written down (the connection Secret must get the one AWS was created
-    with), then the group."""
+def _create(s: Situation, parameters: ParameterPlan) -> list[Effect]:
+    """The log group, the parameter group, the token written down (the connection Secret must get the one
+    AWS was created with), then the group."""
     desired = s.desired
-    effects: list[Effect] = []
+    effects: list[Effect] = list(parameters.effects)
     if desired.slow_log:
         days = desired.slow_log.retention_days
         effects.append(EnsureLogGroup(desired.slow_log, desired.tags, status={"slowLogRetentionDays": days}))
@@ -169,7 +200,7 @@ def _create(s: Situation) -> list[Effect]:
     return effects
 
 
-def _changes(s: Situation, decision: Decision, drifted: bool) -> list[Effect]:
+def _changes(s: Situation, decision: Decision, drifted: bool, parameters: ParameterPlan) -> list[Effect]:
     """`drifted`: the spec was in effect, so what differs now was changed outside the operator."""
     plan, observed = decision.plan, s.observed
     if plan is None or observed is None:
@@ -180,6 +211,8 @@ def _changes(s: Situation, decision: Decision, drifted: bool) -> list[Effect]:
     if plan.log_group:
         days = plan.log_group.retention_days
         effects.append(EnsureLogGroup(plan.log_group, s.desired.tags, status={"slowLogRetentionDays": days}))
+    effects += parameters.effects  # the parameter group is ready before a step attaches it
+    effects += [_drift(change) for change in parameters.drift]
     if (step := decision.step) is not None:
         if step.pending is not None:
             effects.append(WritePending(s.pending_name, step.pending, status={"passwordPending": True}))

@@ -25,6 +25,7 @@ from ..core.visit import Situation, decide_visit
 from ..kube.secrets import SecretProblem
 from . import Deps, Outcome, Visit, access, adoption, confirmed, locked
 from .effects import Carried, act, acts, failed
+from .parameters import read_parameters
 from .snapshot import PLURAL as SNAPSHOTS
 
 
@@ -103,6 +104,7 @@ def _manage(visit: Visit, spec: RedisClusterSpec, desired: DesiredGroup, target:
             return failed(visit, e, fields)
         desired = dataclasses.replace(desired, security_group_ids=reach.group_ids)
     situation = _situation(visit, desired, observed, password, secret_name)
+    situation = dataclasses.replace(situation, parameters=read_parameters(visit, spec.parameter_values, desired))
     if observed is None and spec.restore_from is not None:  # checked before the create, never half-made
         situation = dataclasses.replace(situation, restore=_restore_source(visit, spec.restore_from))
     decided = decide_visit(situation)

@@ -51,8 +51,9 @@ def _finalize(visit: Visit) -> Outcome:
     except AWSCallError as e:
         return _unfinished(failed(visit, e, {}))
     secret_name = visit.status.get("connectionSecretName", "")
+    made = tuple(visit.status.get("parameterGroups") or ())
     decided = decide_deletion(
-        policy, observed, group_id, visit.identity.uid, deletion_stamp, secret_name, security_groups, final
+        policy, observed, group_id, visit.identity.uid, deletion_stamp, secret_name, security_groups, final, made
     )
     carried = carry_out(decided.effects, visit)
     if carried.failure is not None:

@@ -165,7 +165,7 @@ def act(
     if carried.stopped is not None:
         return visit.conclude(carried.stopped, fields)
     requeue = visit.deps.settings.retry_seconds if decided.retry else decided.requeue_after
-    return visit.conclude(decided.verdict, fields, requeue, carried.events, client_access)
+    return visit.conclude(decided.verdict, fields, requeue, carried.events, client_access, decided.conditions)
 
 
 def failed(visit: Visit, failure: AWSCallError | SecretProblem, fields: dict[str, Any]) -> Outcome:

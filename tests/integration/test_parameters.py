@@ -1,0 +1,104 @@
+"""spec.parameters against the ElastiCache stand-in: a custom parameter group made before the replication
+group and used by it, values AWS would refuse refused before any call, changes and removals applied, a
+value changed by hand put back with a Warning, and the group deleted after the replication group."""
+
+import pytest
+
+from ..support.stack import eventually
+from .test_reconcile import group_id_of
+
+pytestmark = pytest.mark.integration
+
+
+def user_values(aws, name):
+    listed = aws.elasticache.describe_cache_parameters(CacheParameterGroupName=name, MaxRecords=100)["Parameters"]
+    return {p["ParameterName"]: p.get("ParameterValue") for p in listed}
+
+
+def node_group(aws, gid):
+    member = aws.group(gid)["MemberClusters"][0]
+    node = aws.elasticache.describe_cache_clusters(CacheClusterId=member)["CacheClusters"][0]
+    return node.get("CacheParameterGroup") or {}
+
+
+def parameter_groups(aws):
+    return {
+        g["CacheParameterGroupName"] for g in aws.elasticache.describe_cache_parameter_groups()["CacheParameterGroups"]
+    }
+
+
+def test_parameters_live_in_a_group_of_their_own_and_follow_the_spec(cluster, aws, namespace):
+    cluster.password_secret(namespace)
+    parameters = {"maxmemory-policy": "allkeys-lru", "reserved-memory-percent": 30}
+    created = cluster.create(namespace, "tuned", engineVersion="7.1", deletionPolicy="Delete", parameters=parameters)
+    obj = cluster.wait_ready(namespace, "tuned", timeout=90)
+    gid = group_id_of(created)
+    mine = f"{gid}-redis7"
+    assert obj["status"]["parameterGroups"] == [mine]
+    values = user_values(aws, mine)
+    assert values["maxmemory-policy"] == "allkeys-lru" and values["reserved-memory-percent"] == "30"
+    eventually(lambda: node_group(aws, gid).get("CacheParameterGroupName") == mine, 60, message="the nodes use it")
+    applied = eventually(
+        lambda: (
+            cluster.condition(namespace, "tuned", "ParametersApplied").get("status") == "True"
+            and cluster.condition(namespace, "tuned", "ParametersApplied")
+        ),
+        60,
+        message="ParametersApplied",
+    )
+    assert applied["reason"] == "InEffect"
+
+    # One changed, one removed: set and reset in the group, nothing else asked of AWS.
+    modifies = aws.calls("ModifyReplicationGroup")
+    cluster.patch_spec(
+        namespace, "tuned", {"parameters": {"maxmemory-policy": "volatile-lfu", "reserved-memory-percent": None}}
+    )
+    eventually(
+        lambda: (
+            user_values(aws, mine)["maxmemory-policy"] == "volatile-lfu"
+            and user_values(aws, mine)["reserved-memory-percent"] == "25"
+        ),
+        60,
+        message="set and reset",
+    )
+    cluster.wait_settled(namespace, "tuned", generation=2, timeout=60)
+    assert aws.calls("ModifyReplicationGroup") == modifies
+
+    # Changed by hand: put back, with a Warning that names it.
+    aws.elasticache.modify_cache_parameter_group(
+        CacheParameterGroupName=mine,
+        ParameterNameValues=[{"ParameterName": "maxmemory-policy", "ParameterValue": "noeviction"}],
+    )
+    # (read again once per resync interval, a few seconds in these tests)
+    eventually(lambda: user_values(aws, mine)["maxmemory-policy"] == "volatile-lfu", 90, message="put back")
+    cluster.wait_event(namespace, "tuned", "DriftCorrected", timeout=30)
+    drift = [
+        e.message
+        for e in cluster.core.list_namespaced_event(namespace).items
+        if e.involved_object.name == "tuned" and e.reason == "DriftCorrected"
+    ]
+    assert drift == [
+        "parameters.maxmemory-policy was changed outside the operator: ElastiCache has noeviction, the spec says"
+        " volatile-lfu; putting it back"
+    ]
+
+    cluster.delete(namespace, "tuned")
+    eventually(lambda: not cluster.exists(namespace, "tuned"), 120, message="deleted")
+    assert mine not in parameter_groups(aws)
+
+
+def test_a_value_the_family_does_not_take_is_refused_before_any_aws_call(cluster, aws, namespace):
+    cluster.password_secret(namespace)
+    creates = aws.calls("CreateCacheParameterGroup"), aws.calls("CreateReplicationGroup")
+    cluster.create(namespace, "mistuned", engineVersion="7.1", parameters={"maxmemory-policy": "lru-please"})
+    cluster.wait_reason(namespace, "mistuned", "InvalidSpec", timeout=60)
+    message = cluster.condition(namespace, "mistuned")["message"]
+    assert "spec.parameters.maxmemory-policy" in message and "allkeys-lru" in message
+    assert (aws.calls("CreateCacheParameterGroup"), aws.calls("CreateReplicationGroup")) == creates
+
+
+def test_the_schema_refuses_cluster_enabled_and_bad_names(cluster, namespace):
+    refusal = cluster.refusal(lambda: cluster.create(namespace, "x", parameters={"cluster-enabled": "yes"}))
+    assert "cluster-enabled follows enableSharding" in refusal["message"]
+    refusal = cluster.refusal(lambda: cluster.create(namespace, "y", parameters={"MaxMemory": "1"}))
+    assert "parameter names are lowercase" in refusal["message"]

@@ -1,0 +1,243 @@
+"""spec.parameters: checked against the family's engine defaults before any AWS call, the custom group
+made and filled before the replication group uses it, drift put back, and unused groups deleted."""
+
+import dataclasses
+
+import pytest
+
+from elasticache_operator.core import conditions as c
+from elasticache_operator.core.desired import default_parameter_group, family_of
+from elasticache_operator.core.effects import CreateGroup, Post, Record
+from elasticache_operator.core.parameters import (
+    DeleteParameterGroups,
+    EnsureParameterGroup,
+    ParametersState,
+    SetParameters,
+    custom_group,
+    parameter_changes,
+    parameter_problems,
+    plan_parameters,
+    wanted_parameters,
+)
+from elasticache_operator.core.plan import plan_changes
+from elasticache_operator.core.visit import decide_visit
+
+from .builders import IDENTITY, desired, observed
+from .test_visit import NOW, situation
+
+# As DescribeEngineDefaultParameters reports them (redis7), a few of each kind.
+DEFAULTS = (
+    {
+        "ParameterName": "maxmemory-policy",
+        "ParameterValue": "volatile-lru",
+        "DataType": "string",
+        "AllowedValues": "volatile-lru,allkeys-lru,volatile-lfu,allkeys-lfu,volatile-random,allkeys-random,"
+        "volatile-ttl,noeviction",
+        "IsModifiable": True,
+        "ChangeType": "immediate",
+    },
+    {
+        "ParameterName": "reserved-memory-percent",
+        "ParameterValue": "25",
+        "DataType": "integer",
+        "AllowedValues": "0-100",
+        "IsModifiable": True,
+        "ChangeType": "immediate",
+    },
+    {
+        "ParameterName": "notify-keyspace-events",
+        "DataType": "string",
+        "IsModifiable": True,
+        "ChangeType": "immediate",
+    },
+    {
+        "ParameterName": "timeout",
+        "ParameterValue": "0",
+        "DataType": "integer",
+        "AllowedValues": "0,20-",
+        "IsModifiable": True,
+        "ChangeType": "immediate",
+    },
+    {
+        "ParameterName": "maxclients",
+        "ParameterValue": "65000",
+        "DataType": "integer",
+        "AllowedValues": "1-65000",
+        "IsModifiable": False,
+        "ChangeType": "requires-reboot",
+    },
+    {
+        "ParameterName": "close-on-replica-write",
+        "ParameterValue": "yes",
+        "DataType": "string",
+        "AllowedValues": "yes,no",
+        "IsModifiable": True,
+        "ChangeType": "requires-reboot",
+    },
+    {
+        "ParameterName": "cluster-enabled",
+        "ParameterValue": "no",
+        "DataType": "string",
+        "AllowedValues": "yes,no",
+        "IsModifiable": False,
+        "ChangeType": "requires-reboot",
+    },
+)
+GROUP = IDENTITY.group_id
+MINE = custom_group(GROUP, "redis7")
+
+
+def test_families_follow_engine_and_major_version():
+    assert [family_of("redis", v) for v in ("5.0.6", "6.2", "7.1")] == ["redis5.0", "redis6.x", "redis7"]
+    assert [family_of("valkey", v) for v in ("7.2", "8.0")] == ["valkey7", "valkey8"]
+    assert default_parameter_group("redis", "7.1", sharded=True) == "default.redis7.cluster.on"
+    assert MINE == f"{GROUP}-redis7" and custom_group(GROUP, "redis6.x").endswith("-redis6-x")
+
+
+@pytest.mark.parametrize(
+    ("values", "said"),
+    [
+        ({"maxmemory-policy": "lru"}, "'lru' is not allowed; it takes one of volatile-lru, allkeys-lru"),
+        ({"reserved-memory-percent": "125"}, "it takes an integer in 0-100"),
+        ({"reserved-memory-percent": "a lot"}, "it takes an integer in 0-100"),
+        ({"timeout": "10"}, "it takes an integer in 0,20-"),
+        ({"notify-keyspace-events": "Exq"}, "use only the letters"),
+        ({"maxclients": "100"}, "maxclients cannot be modified in redis7"),
+        ({"maxmemory-polcy": "allkeys-lru"}, "the redis7 family has no parameter maxmemory-polcy"),
+        ({"cluster-enabled": "yes"}, "the operator sets it from enableSharding"),
+    ],
+)
+def test_values_the_family_refuses_are_named_with_what_is_allowed(values, said):
+    [problem] = parameter_problems(values, "redis7", DEFAULTS)
+    assert problem.startswith(f"spec.parameters.{next(iter(values))}: ") and said in problem
+
+
+def test_values_the_family_takes_pass():
+    values = {"maxmemory-policy": "allkeys-lru", "reserved-memory-percent": "25", "timeout": "300"}
+    assert parameter_problems({**values, "notify-keyspace-events": "Ex", "timeout": "0"}, "redis7", DEFAULTS) == []
+
+
+def test_an_invalid_parameter_is_refused_before_any_aws_call():
+    wanted = wanted_parameters({"maxmemory-policy": "lru"}, GROUP, "redis", "7.1", sharded=False)
+    decided = decide_visit(situation(parameters=ParametersState(wanted, DEFAULTS)))
+    assert decided.verdict.reason == c.INVALID_SPEC and decided.verdict.terminal
+    assert "spec.parameters.maxmemory-policy" in decided.verdict.message and decided.effects == ()
+
+
+def test_a_new_group_gets_its_parameter_group_made_and_filled_before_it_is_created():
+    wanted = wanted_parameters({"maxmemory-policy": "allkeys-lru"}, GROUP, "redis", "7.1", sharded=True)
+    state = ParametersState(wanted, DEFAULTS, {}, exists=False)
+    decided = decide_visit(situation(desired=desired(engineVersion="7.1"), parameters=state))
+    kinds = [type(e) for e in decided.effects]
+    assert kinds.index(EnsureParameterGroup) < kinds.index(SetParameters) < kinds.index(CreateGroup)
+    made = next(e for e in decided.effects if isinstance(e, EnsureParameterGroup))
+    assert made.name == MINE and made.family == "redis7" and made.status == {"parameterGroups": [MINE]}
+    filled = next(e for e in decided.effects if isinstance(e, SetParameters))
+    assert dict(filled.changes.modify) == {"maxmemory-policy": "allkeys-lru", "cluster-enabled": "yes"}
+    create = next(e for e in decided.effects if isinstance(e, CreateGroup))
+    assert create.request["CacheParameterGroupName"] == MINE
+
+
+def test_changes_set_new_values_and_reset_removed_ones_naming_those_that_wait_for_a_reboot():
+    wanted = wanted_parameters({"maxmemory-policy": "allkeys-lru"}, GROUP, "redis", "7.1", sharded=False)
+    current = {"maxmemory-policy": "volatile-lru", "close-on-replica-write": "no", "timeout": "0"}
+    changes = parameter_changes(wanted, current, DEFAULTS)
+    assert changes.modify == (("maxmemory-policy", "allkeys-lru"),)
+    assert changes.reset == ("close-on-replica-write",) and changes.reboot == ("close-on-replica-write",)
+    assert not parameter_changes(
+        wanted, {**current, "maxmemory-policy": "allkeys-lru", "close-on-replica-write": "yes"}, DEFAULTS
+    )
+
+
+def in_use(**fields):
+    return dataclasses.replace(observed(engine_version="7.1.0"), parameter_group=MINE, **fields)
+
+
+def test_a_value_changed_by_hand_is_put_back_with_a_warning_once_the_spec_was_in_effect():
+    wanted = wanted_parameters({"maxmemory-policy": "allkeys-lru"}, GROUP, "redis", "7.1", sharded=False)
+    current = {"maxmemory-policy": "noeviction"}
+    state = ParametersState(wanted, DEFAULTS, current, known_groups=(MINE,))
+    status = {"parametersDigest": wanted.digest}
+    plan = plan_parameters(state, in_use(), {}, status, spec_in_effect=True, now=NOW.isoformat())
+    assert [(d.field, d.observed, d.wanted) for d in plan.drift] == [
+        ("parameters.maxmemory-policy", "noeviction", "allkeys-lru")
+    ]
+    assert isinstance(plan.effects[0], SetParameters) and isinstance(plan.effects[-1], Record)
+    fresh = plan_parameters(state, in_use(), {}, {}, spec_in_effect=True, now=NOW.isoformat())
+    assert fresh.drift == ()  # the spec itself changed: not drift
+
+
+def test_the_visit_says_drift_as_a_warning_event():
+    wanted = wanted_parameters({"maxmemory-policy": "allkeys-lru"}, GROUP, "redis", "7.1", sharded=False)
+    state = ParametersState(wanted, DEFAULTS, {"maxmemory-policy": "noeviction"}, known_groups=(MINE,))
+    ready = {"type": "Ready", "status": "True", "observedGeneration": 1}
+    status = {"parametersDigest": wanted.digest, "observedGeneration": 1, "conditions": [ready]}
+    decided = decide_visit(
+        situation(desired=desired(engineVersion="7.1"), observed=in_use(), status=status, parameters=state)
+    )
+    warnings = [e.event for e in decided.effects if isinstance(e, Post) and e.event.type == "Warning"]
+    assert any("parameters.maxmemory-policy" in w.message and "noeviction" in w.message for w in warnings)
+
+
+def test_parameters_that_need_a_reboot_are_reported_until_the_nodes_have_them():
+    wanted = wanted_parameters({"close-on-replica-write": "no"}, GROUP, "redis", "7.1", sharded=False)
+    state = ParametersState(wanted, DEFAULTS, {"close-on-replica-write": "yes"}, known_groups=(MINE,))
+    plan = plan_parameters(state, in_use(), {}, {}, spec_in_effect=False, now=NOW.isoformat())
+    assert plan.effects[-1].status["parametersPendingReboot"] == ["close-on-replica-write"]
+    assert plan.condition[0] == "False" and plan.condition[1] == "PendingReboot"
+    assert "close-on-replica-write" in plan.condition[2] and "reboot" in plan.condition[2]
+
+    waiting = {"parametersPendingReboot": ["close-on-replica-write"]}
+    later = dataclasses.replace(state, current=None)
+    still = plan_parameters(later, in_use(parameter_apply_status="pending-reboot"), {}, waiting, True, "")
+    assert still.condition[1] == "PendingReboot"
+    rebooted = plan_parameters(later, in_use(parameter_apply_status="in-sync"), {}, waiting, True, "")
+    assert rebooted.condition == ("True", "InEffect", "Every parameter in spec.parameters is in effect")
+    assert rebooted.effects == (Record(status={"parametersPendingReboot": []}),)
+
+
+def test_a_sharded_group_is_told_that_aws_cannot_reboot_it():
+    wanted = wanted_parameters({"close-on-replica-write": "no"}, GROUP, "redis", "7.1", sharded=True)
+    state = ParametersState(wanted, DEFAULTS, {"close-on-replica-write": "yes"}, known_groups=(MINE,))
+    sharded = dataclasses.replace(in_use(), sharded=True)
+    plan = plan_parameters(state, sharded, {}, {}, spec_in_effect=False, now="")
+    assert "cannot reboot a sharded" in plan.condition[2]
+
+
+def test_groups_no_node_uses_any_more_are_deleted():
+    old = custom_group(GROUP, "redis6.x")
+    wanted = wanted_parameters({"maxmemory-policy": "allkeys-lru"}, GROUP, "redis", "7.1", sharded=False)
+    state = ParametersState(wanted, DEFAULTS, known_groups=(old, MINE))
+    plan = plan_parameters(state, in_use(), {}, {}, spec_in_effect=True, now="")
+    assert plan.effects == (DeleteParameterGroups((old,), (MINE,), status={"parameterGroups": [MINE]}),)
+    busy = plan_parameters(state, in_use(status="modifying"), {}, {}, spec_in_effect=True, now="")
+    assert busy.effects == ()  # not while the group changes (an upgrade may still be moving off it)
+
+
+def test_the_parameter_group_is_attached_by_a_modify_and_an_upgrade_across_families_carries_the_new_one():
+    group_in_7 = dataclasses.replace(desired(engineVersion="7.1"), parameter_group=MINE)
+    attach = plan_changes(
+        group_in_7, dataclasses.replace(observed(engine_version="7.1.0"), parameter_group="default.redis7")
+    )
+    [step] = attach.steps
+    assert step.request["CacheParameterGroupName"] == MINE and step.changes[0].field.startswith("parameters")
+
+    upgrade = plan_changes(group_in_7, dataclasses.replace(observed(engine_version="6.2.6"), parameter_group="x"))
+    [step] = [s for s in upgrade.steps if "EngineVersion" in s.request]
+    assert step.request["CacheParameterGroupName"] == MINE
+    assert not [s for s in upgrade.steps if "CacheParameterGroupName" in s.request and s is not step]
+
+
+def test_parameters_dropped_from_the_spec_put_the_default_group_back():
+    state = ParametersState(None, known_groups=(MINE,))
+    decided = decide_visit(
+        situation(
+            desired=desired(engineVersion="7.1"),
+            observed=in_use(),
+            status={"observedGeneration": 1},
+            parameters=state,
+        )
+    )
+    steps = [e.step for e in decided.effects if hasattr(e, "step")]
+    assert steps and steps[0].request["CacheParameterGroupName"] == "default.redis7"
+    assert not [e for e in decided.effects if isinstance(e, DeleteParameterGroups)]  # still in use
