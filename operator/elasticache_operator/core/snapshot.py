@@ -6,7 +6,7 @@ RedisCluster from Kubernetes, and carries the effects out."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -207,14 +207,40 @@ def snapshot_status(observed: ObservedSnapshot) -> dict[str, Any]:
     }
 
 
-def decide_snapshot_deletion(policy: Policy, name: str, observed: ObservedSnapshot | None) -> Decided:
-    """Retain keeps it; Delete deletes it once no restore reads it, and is done once ElastiCache has none."""
+def restoring_from(clusters: Iterable[Mapping[str, Any]], redis_snapshot: str, name: str) -> str | None:
+    """The first RedisCluster still to be restored from this snapshot (named by its RedisSnapshot or by the
+    snapshot's own name): not being deleted, not refused for good (Stalled), and its group not up yet
+    (ElastiCache has reported it as nothing but creating). Its restore may not have reached AWS yet (its
+    operator restarted before CreateReplicationGroup, or has not visited it): AWS's `restoring` would not
+    hold the snapshot for it."""
+    for obj in clusters:
+        restore = (obj.get("spec") or {}).get("restoreFrom") or {}
+        by_name = (restore.get("snapshotName") or "").lower() == name
+        if restore.get("redisSnapshotName") != redis_snapshot and not by_name:
+            continue
+        status = obj.get("status") or {}
+        stalled = any(x.get("type") == c.STALLED and x.get("status") == "True" for x in status.get("conditions") or [])
+        deleted = bool((obj.get("metadata") or {}).get("deletionTimestamp"))
+        if status.get("status") in (None, "", "creating") and not stalled and not deleted:
+            return str(obj["metadata"]["name"])
+    return None
+
+
+def decide_snapshot_deletion(
+    policy: Policy, name: str, observed: ObservedSnapshot | None, restoring_into: str | None = None
+) -> Decided:
+    """Retain keeps it; Delete deletes it once no restore reads it (`restoring_into`: a RedisCluster whose
+    restore from it is not done), and is done once ElastiCache has none."""
     if policy == "Retain":
         message = f"Snapshot {name} is kept in ElastiCache (deletionPolicy Retain)"
         return Decided(c.Verdict("False", c.DELETING, message), (Post(Event("Normal", "Retained", message)),))
     if observed is None:
         message = f"Snapshot {name} is gone"
         return Decided(c.Verdict("False", c.DELETING, message), (Post(Event("Normal", "Deleted", message)),))
+    if restoring_into is not None and observed.status not in ("failed", "deleting"):
+        said = f"RedisCluster {restoring_into} is being restored from it; it is deleted once that restore is done"
+        verdict = c.Verdict("False", c.DELETING, f"Snapshot {name}: {said}", progressing=True)
+        return Decided(verdict, status=snapshot_status(observed), done=False)
     if observed.status in ("available", "failed"):
         deleting = c.Verdict("False", c.DELETING, f"Deleting snapshot {name}", progressing=True)
         effects = (DeleteSnapshot(name), Post(Event("Normal", "DeletingSnapshot", f"Deleting snapshot {name}")))

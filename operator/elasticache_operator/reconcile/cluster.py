@@ -107,8 +107,12 @@ def _manage(visit: Visit, spec: RedisClusterSpec, desired: DesiredGroup, target:
     situation = dataclasses.replace(situation, parameters=read_parameters(visit, spec.parameter_values, desired))
     if observed is None and spec.restore_from is not None:  # checked before the create, never half-made
         situation = dataclasses.replace(situation, restore=_restore_source(visit, spec.restore_from))
+    extra = reach.fields if reach else {}
+    if restored := _unrecorded_restore(visit, spec, target, observed):
+        situation = dataclasses.replace(situation, status={**situation.status, "restoredFrom": restored})
+        extra = {**extra, "restoredFrom": restored}
     decided = decide_visit(situation)
-    return act(visit, decided, reach.fields if reach else {}, reach.condition if reach else None)
+    return act(visit, decided, extra, reach.condition if reach else None)
 
 
 def _restore_source(visit: Visit, restore: RestoreFrom) -> RestoreSource:
@@ -122,11 +126,28 @@ def _restore_source(visit: Visit, restore: RestoreFrom) -> RestoreSource:
             return RestoreSource(None, named, None, waiting=said)
         status = obj.get("status") or {}
         name = status.get("snapshotName")
-        if not name or c.ready_of(status.get("conditions") or [])[0] != "True":
+        # One being deleted waits for this restore (core/snapshot.py restoring_from): ElastiCache's says.
+        deleting = bool(obj["metadata"].get("deletionTimestamp"))
+        if not name or (c.ready_of(status.get("conditions") or [])[0] != "True" and not deleting):
             return RestoreSource(name, named, None, waiting=f"restoreFrom: RedisSnapshot {named} is not Ready yet")
     assert name is not None
     visit.deps.observer.watch_snapshot(name)
     return RestoreSource(name, restore.redis_snapshot_name, visit.deps.observer.snapshot(name))
+
+
+def _unrecorded_restore(
+    visit: Visit, spec: RedisClusterSpec, target: Target, observed: ObservedGroup | None
+) -> dict[str, str | None] | None:
+    """status.restoredFrom for a group made from spec.restoreFrom by a visit that ended before recording it
+    (the operator killed after CreateReplicationGroup was sent); None when there is nothing to record."""
+    restore = spec.restore_from
+    if restore is None or visit.status.get("restoredFrom") or target.annotation or not _owned(observed, visit):
+        return None
+    name = restore.snapshot_name.lower() if restore.snapshot_name else None
+    if restore.redis_snapshot_name:
+        obj = visit.deps.objects.get(SNAPSHOTS, visit.identity.namespace, restore.redis_snapshot_name) or {}
+        name = (obj.get("status") or {}).get("snapshotName")
+    return RestoreSource(name, restore.redis_snapshot_name, None).as_status()
 
 
 def _moved(visit: Visit, target: Target) -> c.Verdict | None:

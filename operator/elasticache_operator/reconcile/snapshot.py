@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from .. import PLURAL as CLUSTERS
 from .. import metrics
 from ..aws.errors import AWSCallError
 from ..aws.observer import SNAPSHOT_KEY
@@ -22,6 +23,7 @@ from ..core.snapshot import (
     SourceCluster,
     decide_snapshot,
     decide_snapshot_deletion,
+    restoring_from,
 )
 from ..core.spec import describe_validation_error
 from . import Deps, Outcome, Visit, forget, locked
@@ -108,7 +110,11 @@ def _finalize(visit: Visit) -> Outcome:
         outcome = failed(visit, e, {})
         outcome.done = False
         return outcome
-    decided = decide_snapshot_deletion(spec.effective_deletion_policy, name, observed)
+    policy, restoring_into = spec.effective_deletion_policy, None
+    if policy == "Delete" and observed is not None:  # a RedisCluster to be restored from it holds it
+        clusters = visit.deps.objects.list(CLUSTERS, identity.namespace, "")
+        restoring_into = restoring_from(clusters, identity.name, name)
+    decided = decide_snapshot_deletion(policy, name, observed, restoring_into)
     carried = carry_out(decided.effects, visit)
     if carried.failure is not None:
         outcome = failed(visit, carried.failure, {})
