@@ -17,6 +17,20 @@ slots migrated key by key) or removed (slots migrated away, then forgotten and s
 rebalanced, replicas are added (synced before they count) or removed, and AuthTokens are rotated
 (both passwords valid) or set (only the new one). Each runs in a thread and reports through a Job.
 
+Engine parameters: every node starts with its cache parameter group's values (those one may set) as
+redis.conf directives (server_settings(): the per-class output buffer limits become one
+client-output-buffer-limit directive; NOT_APPLIED lists those redis-server has no directive for, kept in the
+group only). apply_parameters() sets changed immediate ones on every node with CONFIG SET; reboot() restarts
+nodes with every value (those that wait for a reboot too), each coming back empty as AWS says of a reboot.
+An engine change (Redis OSS → Valkey) does not touch the servers: only redis-server is installed here.
+
+Cluster mode: to_cluster() turns a cluster mode disabled group into a Redis Cluster of one shard holding all
+16384 slots, keys kept: the primary saves its data as it shuts down (SHUTDOWN SAVE) and loads it back with
+cluster-enabled yes, the replicas restart empty and sync as cluster replicas, and a configuration endpoint
+joins the primary and reader ones. Keys outside database 0 fail it before anything changes. Clients see the
+primary restart (a short outage, not modelled away); afterwards the primary endpoint serves plain clients
+(every slot is on that node) and the configuration endpoint cluster-aware ones.
+
 Backups and failover:
 
 - `snapshot()` writes one real RDB file per shard, `BGSAVE` on the node the backup is read from (a
@@ -44,13 +58,14 @@ import ipaddress
 import itertools
 import pathlib
 import random
+import re
 import shutil
 import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,6 +81,28 @@ from redis.retry import Retry
 from .forwarder import Forwarder
 
 TOTAL_SLOTS = 16384
+# Cache parameters redis-server has no directive for: ElastiCache's own (memory reserved for backups,
+# writes on a replica closing the connection, renamed commands, its endpoint types), Valkey 8's
+# (extended-redis-compatibility, the command log, search) and cluster-enabled, which the cluster mode
+# decides. They are kept in the parameter group and never reach a server.
+NOT_APPLIED = frozenset(
+    {
+        "cluster-enabled",
+        "close-on-replica-write",
+        "cluster-preferred-endpoint-type",
+        "commandlog-large-reply-max-len",
+        "commandlog-large-request-max-len",
+        "commandlog-reply-larger-than",
+        "commandlog-request-larger-than",
+        "extended-redis-compatibility",
+        "rename-commands",
+        "reserved-memory-percent",
+        "search-default-timeout-ms",
+        "search-enable-partial-results",
+        "search-fanout-target-mode",
+    }
+)
+OUTPUT_BUFFER = re.compile(r"^client-output-buffer-limit-(normal|pubsub)-(hard-limit|soft-limit|soft-seconds)$")
 MIGRATE_BATCH = 256  # slots handled per round of pipelined CLUSTER SETSLOT calls
 ADDRESSES = 250 * 250  # 127.64.0.1 to 127.64.249.250
 WAIT_SECONDS = 60.0  # generous: the test machines are small and busy
@@ -143,6 +180,33 @@ def reshard_moves(owned: dict[str, list[int]], keep: list[str]) -> Moves:
     return moves
 
 
+def server_settings(values: Mapping[str, str | None]) -> dict[str, str]:
+    """A cache parameter group's values as redis-server directives: the same names, but for the
+    per-class output buffer limits, which are one directive (`client-output-buffer-limit`, every class
+    in one value), and what redis-server cannot apply (NOT_APPLIED), left out."""
+    settings: dict[str, str] = {}
+    buffers: dict[str, dict[str, str]] = {}
+    for name, value in values.items():
+        if value is None or name in NOT_APPLIED:
+            continue
+        match = OUTPUT_BUFFER.match(name)
+        if match:
+            buffers.setdefault(match[1], {})[match[2]] = value
+        else:
+            settings[name] = value
+    if buffers:
+        settings["client-output-buffer-limit"] = " ".join(
+            f"{kind} {parts.get('hard-limit', '0')} {parts.get('soft-limit', '0')} {parts.get('soft-seconds', '0')}"
+            for kind, parts in sorted(buffers.items())
+        )
+    return settings
+
+
+def _conf_value(value: str) -> str:
+    """A value as redis.conf quotes it (empty values and spaces included)."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def uniform(owned: dict[str, list[int]]) -> bool:
     sizes = [len(slots) for slots in owned.values()]
     return max(sizes) - min(sizes) <= 1
@@ -216,6 +280,7 @@ class GroupNodes:
     endpoints: dict[str, str]  # "primary"/"reader", or "configuration": address
     directory: pathlib.Path
     seed: list[pathlib.Path] = field(default_factory=list)  # RDB files the group starts with (a restore)
+    parameters: dict[str, str] = field(default_factory=dict)  # directives every node (re)starts with
     created: Job = field(default_factory=Job)
     forwarders: list[Forwarder] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock)
@@ -371,14 +436,17 @@ class DataPlane:
         layout: list[tuple[str, list[str], list[int]]],
         tokens: list[str],
         seed: list[pathlib.Path] | None = None,
+        parameters: Mapping[str, str] | None = None,
     ) -> GroupNodes:
         """Allocate addresses now (so the endpoints are known at once); start() brings them up.
         `layout` is (node group id, member names with the primary first, slots) per shard; `seed`, the
-        RDB files of the snapshot the group is restored from."""
+        RDB files of the snapshot the group is restored from; `parameters`, the directives of its cache
+        parameter group (server_settings())."""
         base = self.directory / "groups" / group_id
         endpoint_names = ["configuration"] if sharded else ["primary", "reader"]
         endpoints = {name: self._allocate_ip(port) for name in endpoint_names}
         group = GroupNodes(group_id, port, sharded, [], list(tokens), endpoints, base, list(seed or []))
+        group.parameters = dict(parameters or {})
         group.shards = [
             Shard(shard_id, [self._new_node(group, name) for name in names], list(slots))
             for shard_id, names, slots in layout
@@ -480,6 +548,27 @@ class DataPlane:
         self._do(group, job, self._failover, shard_id, replica)
         return job
 
+    def apply_parameters(self, group_id: str, settings: Mapping[str, str]) -> Job:
+        """CONFIG SET, on every node, of the directives that differ from those in force (a cache
+        parameter group's `immediate` parameters); nodes started later start with them."""
+        group = self.groups[group_id]
+        return self._do(group, Job(), self._apply_parameters, dict(settings))
+
+    def reboot(self, group_id: str, names: list[str], settings: Mapping[str, str]) -> Job:
+        """RebootCacheCluster (cluster mode disabled): the nodes restart with these directives (every
+        parameter of the group, those that wait for a reboot too). A rebooted node comes back empty, as
+        AWS says of a reboot; a replica then syncs from its primary again."""
+        group = self.groups[group_id]
+        return self._do(group, Job(), self._reboot, list(names), dict(settings))
+
+    def to_cluster(self, group_id: str) -> tuple[str, Job]:
+        """A cluster mode disabled group becomes a Redis Cluster of one shard holding all 16384 slots,
+        its data kept (ModifyReplicationGroup ClusterMode=compatible). The configuration endpoint's
+        address is allocated now; the job restarts the nodes with cluster-enabled yes."""
+        group = self.groups[group_id]
+        address = self._allocate_ip(group.port)
+        return address, self._do(group, Job(), self._to_cluster, address)
+
     def snapshot_directory(self, name: str) -> pathlib.Path:
         return self.directory / "snapshots" / name
 
@@ -515,6 +604,11 @@ class DataPlane:
         self._wait_all_known(group)
         for shard in new:
             self._replicate(group, shard, shard.replicas)
+        joining = [node for shard in new for node in shard.nodes]
+        self._wait_for(  # a node that has not yet learnt every slot's owner answers CLUSTERDOWN
+            lambda: all("cluster_state:ok" in str(self._command(group, n, "CLUSTER", "INFO")) for n in joining),
+            "the new nodes to see every slot served",
+        )
         self._migrate(group, job, moves)
         for shard in new:
             for replica in shard.replicas:
@@ -588,6 +682,68 @@ class DataPlane:
         for node in group.nodes:
             self._command(group, node, "ACL", "SETUSER", "default", *_acl_rules(tokens))
         group.tokens = list(tokens)
+
+    def _apply_parameters(self, group: GroupNodes, job: Job, settings: dict[str, str]) -> None:
+        changed = {name: value for name, value in settings.items() if group.parameters.get(name) != value}
+        for node in group.nodes:
+            for name, value in changed.items():
+                self._command(group, node, "CONFIG", "SET", name, value)
+        group.parameters.update(changed)
+
+    def _reboot(self, group: GroupNodes, job: Job, names: list[str], settings: dict[str, str]) -> None:
+        group.parameters.update(settings)
+        shard = group.shards[0]
+        for name in names:
+            node = group.node(name)
+            primary = None if node is shard.primary else shard.primary
+            self._stop_process(node)
+            (node.directory / "dump.rdb").unlink(missing_ok=True)  # a reboot loses the node's data
+            self._launch(group, node, primary)
+            self._wait_listening(group, node)
+        for replica in shard.replicas:
+            self._wait_synced(group, replica)
+
+    def _to_cluster(self, group: GroupNodes, job: Job, address: str) -> None:
+        [shard] = group.shards
+        primary = shard.primary
+        elsewhere = [db for db in self._info(group, primary, "keyspace") if db != "db0"]
+        if elsewhere:
+            raise DataPlaneError(f"keys in {', '.join(sorted(elsewhere))}: cluster mode supports only database 0")
+        group.endpoints = {**group.endpoints, "configuration": address}  # the nodes' certificates name it
+        group.sharded = True
+        shard.slots = list(range(TOTAL_SLOTS))
+        # The primary writes its data as it stops (SHUTDOWN SAVE: no write can come after), and loads it
+        # again as a cluster node; the replicas come back empty and sync from it.
+        try:
+            self._command(group, primary, "SHUTDOWN", "SAVE", timeout=60)
+        except DataPlaneError:
+            pass  # the server closes the connection as it exits
+        if primary.process is not None:
+            primary.process.wait(timeout=60)
+        self._launch(group, primary, None)
+        self._wait_listening(group, primary)
+        # Loading keys in cluster mode claims their slots already; the node takes the others.
+        claimed = {slot for slots in self._slot_view(group, primary).values() for slot in parse_slots(slots)}
+        missing = [slot for slot in range(TOTAL_SLOTS) if slot not in claimed]
+        if missing:
+            ranges = [bound for part in format_slots(missing).split(",") for bound in _bounds(part)]
+            self._command(group, primary, "CLUSTER", "ADDSLOTSRANGE", *ranges)
+        for replica in shard.replicas:
+            self._stop_process(replica)
+            (replica.directory / "dump.rdb").unlink(missing_ok=True)  # a cluster replica must start empty
+            self._launch(group, replica, None)
+        for replica in shard.replicas:
+            self._wait_listening(group, replica)
+            self._command(group, replica, "CLUSTER", "MEET", primary.ip, str(primary.port))
+        self._wait_all_known(group)
+        self._replicate(group, shard, shard.replicas)
+        self._wait_converged(group)
+        for replica in shard.replicas:
+            self._wait_synced(group, replica)
+        self._wait_roles(group)
+        forwarder = Forwarder(address, group.port, group.configuration_target, f"{group.group_id} configuration")
+        forwarder.start()
+        group.forwarders.append(forwarder)
 
     def _snapshot(
         self, group: GroupNodes, job: SnapshotJob, sources: list[tuple[str, str]], directory: pathlib.Path
@@ -776,6 +932,7 @@ class DataPlane:
             ]
         if primary is not None:
             config.append(f"replicaof {primary.ip} {primary.port}")
+        config += [f"{name} {_conf_value(value)}" for name, value in group.parameters.items()]
         conf = node.directory / "redis.conf"
         conf.write_text("\n".join(config) + "\n")
         node.process = subprocess.Popen([self.server, str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

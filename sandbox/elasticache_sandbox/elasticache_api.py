@@ -50,6 +50,70 @@ requests are let go at once); `GET /_sandbox/requests` counts the calls served p
   Errors work on the new actions as on any: `{"operation": "DescribeSnapshots", "code": "Throttling"}`,
   `{"operation": "TestFailover", "code": "APICallRateForCustomerExceeded"}`.
 
+Cache parameter groups in use (parameter_groups.py has the groups and their actions):
+
+- CreateReplicationGroup CacheParameterGroupName: the group must exist (CacheParameterGroupNotFound), be of
+  the engine version's family (redis6.x, redis7, valkey7, valkey8; else InvalidParameterCombination "Expected
+  a parameter group of family redis7 but found one of family redis6.x", AWS's wording), and carry the
+  cluster mode's cluster-enabled value (InvalidParameterCombination "Cluster mode should be enabled in
+  parameter group, but found it is disabled." / "... should be disabled ..., but found it is enabled.", AWS's
+  wording); a group with cluster-enabled yes makes the replication group cluster mode enabled. With no name,
+  AWS's default for the family (`default.redis7`, or `default.redis7.cluster.on` when sharded). AWS's default
+  groups of older families (`default.redis5.0[.cluster.on]`, ...) are accepted by name, without parameters.
+- DescribeCacheClusters reports each member's CacheParameterGroup (name, ParameterApplyStatus,
+  CacheNodeIdsToReboot) and its node's ParameterGroupStatus: `in-sync`; `applying` while the data plane sets
+  the immediate parameters of a changed group; `pending-reboot` (node 0001) while a requires-reboot parameter
+  of the group differs from the value in force on the node. The in-use hook follows the members.
+- ModifyCacheParameterGroup / ResetCacheParameterGroup of a group in use: immediate parameters reach the
+  servers (CONFIG SET); requires-reboot ones wait. RebootCacheCluster (CacheClusterId, CacheNodeIdsToReboot
+  `0001`) puts every value in force: the cache cluster is `rebooting cache cluster nodes` and its replication
+  group `modifying` for Timings.modify_seconds, a "Cache node 0001 restarted" event; refused for cluster mode
+  enabled (and compatible) groups as AWS documents, with InvalidParameterCombination "Rebooting is not
+  supported on Valkey or Redis OSS (cluster mode enabled) clusters." (AWS documents the refusal, not its
+  code); InvalidCacheClusterState unless available; CacheClusterNotFound; InvalidParameterValue for a node
+  id other than 0001.
+- ModifyReplicationGroup CacheParameterGroupName: checked as at create; a group whose cluster-enabled differs
+  from the current one is refused with AWS's "The parameter cluster-enabled has a different value in the
+  requested parameter group than the current parameter group. This parameter value cannot be changed for a
+  cache cluster" (InvalidParameterCombination) unless the call moves to cluster mode compatible. The members
+  switch when the modification is done (their immediate parameters in force, the others pending a reboot).
+- An EngineVersion (or Engine) that changes the family needs a group of the new family: a group on a default
+  group moves to the new family's default by itself (as AWS does); a custom one must name the new family's
+  group in the same call (else "Expected a parameter group of family X but found one of family Y"). An
+  upgrade restarts the nodes in AWS: every value of the new group is then in force (in-sync).
+
+Engine and cluster mode changes (ModifyReplicationGroup):
+
+- Engine=valkey (Redis OSS → Valkey in place): needs EngineVersion (InvalidParameterCombination), Valkey 7.2
+  or later (InvalidParameterValue), and a group running Redis OSS 5.0.6 or later (InvalidParameterCombination;
+  AWS documents no downtime from 5.0.6, the stand-in takes it as the minimum); a custom parameter group
+  attached must be replaced by a valkey-family one in the same call. One way: Engine=redis on a valkey group
+  is InvalidParameterCombination. Afterwards DescribeReplicationGroups and the members report Engine valkey
+  and the new version. The data plane keeps its redis-server processes (there is no valkey-server here):
+  data and endpoints are untouched.
+- ClusterMode (enabled | disabled | compatible, else InvalidParameterValue), one way: disabled → compatible
+  needs Redis OSS 7.0+ / Valkey 7.2+, automatic failover with at least one replica, and a cluster-enabled
+  parameter group: a default group moves to `default.<family>.cluster.on` by itself (as AWS documents), a
+  custom one must be replaced by a named group with cluster-enabled yes (InvalidParameterCombination "Cluster
+  mode should be enabled in parameter group, ..."). PendingModifiedValues.ClusterMode while modifying. Then
+  ClusterMode compatible, a ConfigurationEndpoint beside the primary and reader endpoints, ClusterEnabled
+  still false. compatible → enabled: ClusterEnabled true, the node group holds slots 0-16383 and loses its
+  primary/reader endpoints, as a group created sharded. disabled → enabled directly, enabled → anything and
+  compatible → disabled are InvalidParameterCombination (AWS: "Reverting this configuration is not
+  possible"). Going to compatible, and anything while compatible, takes no other change in the same call, nor
+  Increase/DecreaseReplicaCount (InvalidParameterCombination). The data plane restarts the nodes as a Redis
+  Cluster of one shard holding every slot, the data kept (keys only in database 0: else the change fails and
+  the group stays disabled).
+
+Windows and notifications: PreferredMaintenanceWindow (ddd:hh24:mi-ddd:hh24:mi, at least 60 minutes) and
+SnapshotWindow (hh24:mi-hh24:mi, at least 60 minutes) are checked (InvalidParameterValue) and must not overlap
+(InvalidParameterCombination), at create and on modify; unset, AWS's choice: a 60-minute window within
+us-east-1's 03:00-11:00 UTC block, picked from the group's id (repeatable). NotificationTopicArn must be an SNS
+topic ARN (InvalidParameterValue); NotificationTopicStatus active|inactive on modify. AutoMinorVersionUpgrade
+defaults to true. DescribeReplicationGroups reports SnapshotWindow and AutoMinorVersionUpgrade; the members
+(DescribeCacheClusters) report PreferredMaintenanceWindow, SnapshotWindow, AutoMinorVersionUpgrade and
+NotificationConfiguration (TopicArn, TopicStatus), as AWS reports them only there.
+
 Backups and failover (snapshots.py has the rules, data_plane.py what the servers do):
 
 - CreateSnapshot (ReplicationGroupId or CacheClusterId, SnapshotName stored lowercase, KmsKeyId, Tags):
@@ -115,6 +179,7 @@ from moto.resourcegroupstaggingapi import responses as tagging_responses
 
 from . import tagging_api
 from .data_plane import (
+    TOTAL_SLOTS,
     DataPlane,
     FailoverJob,
     Job,
@@ -124,12 +189,20 @@ from .data_plane import (
     parse_slots,
     redis_server,
     reshard_moves,
+    server_settings,
     uniform,
 )
 from .elasticache_events import CACHE_CLUSTER, REPLICATION_GROUP, EventLog, Messages
+from .engine_parameters import FAMILIES, IMMEDIATE, NO, REBOOT
 from .faults import CREATE_OUTCOMES, MODIFY_OUTCOMES, SNAPSHOT_OUTCOMES, Fault, FaultInjector
 from .paging import max_records, page_by_key
-from .parameter_groups import ParameterGroups, install_parameter_group_actions
+from .parameter_groups import (
+    CacheParameterGroup,
+    ParameterGroups,
+    default_group_names,
+    install_parameter_group_actions,
+    parameter_family,
+)
 from .snapshots import (
     MANUAL_BACKUPS_PER_NODE,
     NODE_GROUP_ID,
@@ -174,6 +247,23 @@ LOG_DESTINATIONS = {
     "kinesis-firehose": ("KinesisFirehoseDetails", "DeliveryStream"),
 }
 AWS_ZONES = ("us-east-1a", "us-east-1b", "us-east-1c")
+DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+_DAY_TIME = r"([a-z]{3}):([01][0-9]|2[0-3]):([0-5][0-9])"
+MAINTENANCE_WINDOW = re.compile(rf"^{_DAY_TIME}-{_DAY_TIME}$")
+SNAPSHOT_WINDOW = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])-([01][0-9]|2[0-3]):([0-5][0-9])$")
+TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$")
+CLUSTER_MODES = ("enabled", "disabled", "compatible")
+# Cluster mode compatible (the way from disabled to enabled) needs Redis OSS 7.0+ or Valkey 7.2+.
+CLUSTER_MODE_MIN_VERSION = {"redis": (7, 0), "valkey": (7, 2)}
+VALKEY_FROM_REDIS = (5, 0, 6)  # the earliest Redis OSS version upgraded to Valkey in place
+REBOOTING = "rebooting cache cluster nodes"
+OLDER_FAMILIES = (
+    "redis2.6",
+    "redis2.8",
+    "redis3.2",
+    "redis4.0",
+    "redis5.0",
+)  # AWS has them; the stand-in has no tables  # a cache cluster's status during RebootCacheCluster
 
 if TYPE_CHECKING:
 
@@ -186,9 +276,14 @@ if TYPE_CHECKING:
         auth_tokens: list[str]  # valid now: two while a ROTATE is in force
         pending_modified_values: dict[str, Any]
         deleted_from: str  # the status it was deleted from
+        notification_topic_status: str  # active | inactive, with notification_topic_arn
 
     class Cluster(moto_models.CacheCluster):
         security_groups: list[dict[str, str]]  # as DescribeCacheClusters reports them
+        applied_parameters: dict[str, str | None]  # the parameter values in force on its node
+        parameter_job: Job | None  # the data plane applying its group's immediate parameters
+        cache_parameter_group: dict[str, Any]  # CacheParameterGroupStatus, as DescribeCacheClusters reports it
+        notification_configuration: dict[str, str] | None
 
     class Snap(moto_models.Snapshot):
         """A snapshot as the sandbox keeps it: moto's, with what DescribeSnapshots and a restore need."""
@@ -512,18 +607,120 @@ class SandboxElastiCacheBackend(ParameterGroups, moto_models.ElastiCacheBackend)
                 f"Replication group must be in available state to modify, current state is {group.status}"
             )
 
+    # --- cache parameter groups in use ---------------------------------------------------
+
+    def _named_parameter_group(self, name: str | None) -> CacheParameterGroup | None:
+        """The group a request names (CacheParameterGroupNotFound if there is none), or None if it names none.
+        AWS's default groups of the families older than the stand-in's tables (`default.redis5.0`,
+        `default.redis5.0.cluster.on`, ...) are accepted as they are named, without parameters."""
+        if not name:
+            return None
+        key = name.lower()
+        if key not in self.cache_parameter_groups:
+            for family in OLDER_FAMILIES:
+                plain, cluster_on = default_group_names(family)
+                if key in (plain, cluster_on):
+                    values: dict[str, str | None] = {"cluster-enabled": "yes" if key == cluster_on else "no"}
+                    return CacheParameterGroup(key, family, "", self._parameter_group_arn(key), True, values)
+        return self._parameter_group(name)
+
+    def _settable_values(self, name: str | None, change_type: str | None = None) -> dict[str, str | None]:
+        """The values of the parameters one may set in a group (those the servers follow), optionally
+        only those of one ChangeType; {} for a group the stand-in does not have (an older family's default)."""
+        group = self.cache_parameter_groups.get((name or "").lower())
+        if group is None:
+            return {}
+        params = FAMILIES[group.family]
+        return {
+            name: group.values.get(name, spec.default)
+            for name, spec in params.items()
+            if spec.modifiable != NO and (change_type is None or spec.change_type == change_type)
+        }
+
+    def _server_settings(self, name: str | None, change_type: str | None = None) -> dict[str, str]:
+        return server_settings(self._settable_values(name, change_type))
+
+    def _attach(self, cluster: Cluster, name: str | None) -> None:
+        """The cache cluster uses this group, every value of it in force on its node (a node started, or
+        restarted by an engine upgrade)."""
+        cluster.cache_parameter_group_name = name
+        group = self.cache_parameter_groups.get((name or "").lower())
+        cluster.applied_parameters = dict(group.values) if group is not None else {}
+        cluster.parameter_job = None
+
+    def _apply_status(self, cluster: Cluster) -> tuple[str, list[str]]:
+        """ParameterApplyStatus and CacheNodeIdsToReboot: `applying` while the data plane sets the group's
+        immediate parameters, `pending-reboot` while a requires-reboot parameter of the group differs from
+        the value in force on the node, else `in-sync`."""
+        group = self.cache_parameter_groups.get((cluster.cache_parameter_group_name or "").lower())
+        if group is None:
+            return "in-sync", []
+        job = getattr(cluster, "parameter_job", None)
+        if job is not None and not job.done.is_set():
+            return "applying", []
+        applied = getattr(cluster, "applied_parameters", {})
+        waiting = [
+            name
+            for name, spec in FAMILIES[group.family].items()
+            if spec.change_type == REBOOT
+            and name != "cluster-enabled"  # the cluster mode decides it, never a reboot
+            and group.values.get(name, spec.default) != applied.get(name, spec.default)
+        ]
+        return ("pending-reboot", ["0001"]) if waiting else ("in-sync", [])
+
+    def cache_parameter_group_changed(self, group: CacheParameterGroup) -> None:
+        """A group's values changed: on every cache cluster using it, the immediate parameters take effect
+        (CONFIG SET on the servers, `applying` meanwhile), the requires-reboot ones wait for a reboot."""
+        immediate = {name for name, spec in FAMILIES[group.family].items() if spec.change_type == IMMEDIATE}
+        users: dict[str, list[Cluster]] = {}
+        for cluster in cast("list[Cluster]", list(self.cache_clusters.values())):
+            if (cluster.cache_parameter_group_name or "").lower() == group.name:
+                applied = getattr(cluster, "applied_parameters", None)
+                if applied is None:
+                    applied = cluster.applied_parameters = {}
+                applied.update({name: group.values.get(name) for name in immediate})
+                users.setdefault(cluster.replication_group_id or "", []).append(cluster)
+        if self.data_plane is None:
+            return
+        settings = self._server_settings(group.name, IMMEDIATE)
+        for group_id, clusters in users.items():
+            if group_id in self.data_plane.groups:
+                job = self.data_plane.apply_parameters(group_id, settings)
+                for cluster in clusters:
+                    cluster.parameter_job = job
+
+    def _show_member(self, cluster: Cluster) -> None:
+        """What DescribeCacheClusters reports of a member that its replication group holds: the parameter
+        group and its apply status, the maintenance and snapshot windows, minor upgrades, notifications."""
+        status, reboot = self._apply_status(cluster)
+        cluster.cache_parameter_group = {
+            "CacheParameterGroupName": cluster.cache_parameter_group_name,
+            "ParameterApplyStatus": status,
+            "CacheNodeIdsToReboot": reboot,
+        }
+        group = self._groups.get(getattr(cluster, "replication_group_id", None) or "")
+        if group is None:
+            return
+        cluster.preferred_maintenance_window = group.preferred_maintenance_window
+        cluster.snapshot_window = group.snapshot_window
+        cluster.auto_minor_version_upgrade = group.auto_minor_version_upgrade
+        topic = group.notification_topic_arn
+        cluster.notification_configuration = (
+            {"TopicArn": topic, "TopicStatus": getattr(group, "notification_topic_status", "active")} if topic else None
+        )
+
     # --- create -----------------------------------------------------------------------
 
     # moto's names each parameter; this one takes them as keywords, to check them all as AWS does first.
     def create_replication_group(self, **kwargs: Any) -> Group:  # type: ignore[override]
         validate_create(kwargs)
         kwargs["replication_group_id"] = kwargs["replication_group_id"].lower()
-        cluster_mode = (
-            kwargs.get("cluster_mode") == "enabled"
-            or (kwargs.get("cache_parameter_group_name") or "").endswith(".cluster.on")
-            or (kwargs.get("num_node_groups") or 1) > 1
-        )
-        kwargs["cluster_mode"] = "enabled" if cluster_mode else "disabled"
+        requested_mode = (kwargs.get("cluster_mode") or "").lower()
+        if requested_mode and requested_mode not in ("enabled", "disabled"):
+            raise InvalidParameterValueException(
+                f"Invalid value for ClusterMode: {kwargs.get('cluster_mode')}. A replication group is created with"
+                " cluster mode enabled or disabled; compatible is reached by ModifyReplicationGroup."
+            )
         # NodeGroupConfiguration applies to the node groups in order (moto matches it by NodeGroupId only).
         configs = [
             {**config, "NodeGroupId": config.get("NodeGroupId") or f"{n + 1:04}"}
@@ -532,6 +729,22 @@ class SandboxElastiCacheBackend(ParameterGroups, moto_models.ElastiCacheBackend)
         kwargs["node_group_configuration"] = configs
         with self.lock:
             self.advance()
+            named = self._named_parameter_group(kwargs.get("cache_parameter_group_name"))
+            named_on = named is not None and named.values.get("cluster-enabled") == "yes"
+            cluster_mode = requested_mode == "enabled" or (kwargs.get("num_node_groups") or 1) > 1 or named_on
+            if named is not None and cluster_mode and not named_on:
+                raise InvalidParameterCombinationException(
+                    "Cluster mode should be enabled in parameter group, but found it is disabled."
+                )
+            if named is not None and requested_mode == "disabled" and named_on:
+                raise InvalidParameterCombinationException(
+                    "Cluster mode should be disabled in parameter group, but found it is enabled."
+                )
+            if cluster_mode and not kwargs.get("automatic_failover_enabled"):
+                raise InvalidParameterCombinationException(
+                    "Automatic failover must be enabled for Redis (cluster mode enabled) replication groups."
+                )
+            kwargs["cluster_mode"] = "enabled" if cluster_mode else "disabled"
             source = self._restore_source(kwargs) if kwargs.get("snapshot_name") else None
             if cluster_mode and not kwargs.get("num_node_groups"):  # else the snapshot's, or as configured
                 restored = len(source.slots) if source is not None and source.cluster_enabled else 1
@@ -544,8 +757,23 @@ class SandboxElastiCacheBackend(ParameterGroups, moto_models.ElastiCacheBackend)
             if layout is None and cluster_mode and any(c.get("Slots") for c in configs):
                 layout = configured_layout([c.get("Slots") for c in configs], kwargs["num_node_groups"])
             engine = kwargs.get("engine") or "redis"
+            version = full_version(engine, kwargs.get("engine_version"))
+            family = parameter_family(engine, version)
+            if named is not None and named.family != family:
+                raise InvalidParameterCombinationException(
+                    f"Expected a parameter group of family {family} but found one of family {named.family}"
+                )
+            windows = create_windows(kwargs)
             group = cast(Group, super().create_replication_group(**kwargs))
-            group.engine_version = full_version(engine, kwargs.get("engine_version"))
+            group.engine_version = version
+            # With no name, AWS uses the family's default group, the cluster mode one when sharded.
+            group.cache_parameter_group_name = (
+                named.name if named is not None else f"default.{family}" + (".cluster.on" if cluster_mode else "")
+            )
+            group.preferred_maintenance_window, group.snapshot_window = windows
+            if group.auto_minor_version_upgrade is None:
+                group.auto_minor_version_upgrade = True  # AWS's default
+            group.notification_topic_status = "active"
             group.auth_token = kwargs.get("auth_token")
             group.auth_tokens = [group.auth_token] if group.auth_token else []
             group.pending_modified_values = {}
@@ -643,7 +871,13 @@ class SandboxElastiCacheBackend(ParameterGroups, moto_models.ElastiCacheBackend)
             for node_group in group.node_groups
         ]
         nodes = self.data_plane.plan(
-            group.replication_group_id, group.port, group.cluster_enabled, layout, group.auth_tokens, seed
+            group.replication_group_id,
+            group.port,
+            group.cluster_enabled,
+            layout,
+            group.auth_tokens,
+            seed,
+            self._server_settings(group.cache_parameter_group_name),
         )
         if group.cluster_enabled:
             group.configuration_endpoint = {"address": nodes.endpoints["configuration"], "port": group.port}
@@ -705,6 +939,7 @@ class SandboxElastiCacheBackend(ParameterGroups, moto_models.ElastiCacheBackend)
             )
             if status is not None:
                 cluster.cache_cluster_status = status
+            self._attach(cast(Cluster, cluster), group.cache_parameter_group_name)
             self.cache_clusters[member] = cluster
 
     def describe_replication_groups(
@@ -725,6 +960,7 @@ class SandboxElastiCacheBackend(ParameterGroups, moto_models.ElastiCacheBackend)
                     {"SecurityGroupId": i, "Status": "active"}
                     for i in getattr(cluster, "security_group_ids", None) or []
                 ]
+                self._show_member(cluster)
             return clusters
 
     def cache_nodes(self, cluster: moto_models.CacheCluster) -> list[dict[str, Any]]:
@@ -744,7 +980,7 @@ class SandboxElastiCacheBackend(ParameterGroups, moto_models.ElastiCacheBackend)
                 "CacheNodeStatus": status,
                 "CacheNodeCreateTime": cluster.cache_cluster_create_time,
                 "Endpoint": {"Address": address, "Port": cluster.port},
-                "ParameterGroupStatus": "in-sync",
+                "ParameterGroupStatus": self._apply_status(cast(Cluster, cluster))[0],
                 "CustomerAvailabilityZone": zone,
             }
             for n in range(1, (getattr(cluster, "num_cache_nodes", None) or 1) + 1)
@@ -772,20 +1008,153 @@ class SandboxElastiCacheBackend(ParameterGroups, moto_models.ElastiCacheBackend)
 
     # --- modify -----------------------------------------------------------------------
 
+    def _engine_changes(self, group: Group, params: dict[str, Any]) -> dict[str, Any]:
+        """Engine (Redis OSS → Valkey), EngineVersion, ClusterMode and CacheParameterGroupName, checked
+        together as AWS checks them: the group's parameter group must be of the family of the engine version
+        it runs afterwards and carry the cluster-enabled value of its cluster mode."""
+        changes: dict[str, Any] = {}
+        engine = str(params.get("Engine") or group.engine).lower()
+        requested_version = params.get("EngineVersion")
+        if engine not in ("redis", "valkey"):
+            raise InvalidParameterValueException(
+                f"Invalid value for Engine: {params.get('Engine')}. A replication group's engine is redis or valkey."
+            )
+        if engine != group.engine:
+            if group.engine == "valkey":
+                raise InvalidParameterCombinationException(
+                    "Cannot change the engine from valkey to redis: a replication group can be upgraded from"
+                    " Redis OSS to Valkey, not back."
+                )
+            if not requested_version:
+                raise InvalidParameterCombinationException(
+                    "EngineVersion must be specified when changing the engine to valkey."
+                )
+            if _version_tuple(group.engine_version) < VALKEY_FROM_REDIS:
+                raise InvalidParameterCombinationException(
+                    f"Cannot upgrade Redis OSS {group.engine_version} to Valkey: upgrade to Redis OSS 5.0.6 or"
+                    " later first."
+                )
+            changes["engine"] = engine
+        if requested_version:
+            wanted = full_version(engine, requested_version)
+            if engine == "valkey" and _version_tuple(wanted) < (7, 2):
+                raise InvalidParameterValueException(
+                    f"Invalid engine version {requested_version} for valkey: Valkey versions start at 7.2."
+                )
+            if engine == group.engine and _version_tuple(wanted) < _version_tuple(group.engine_version):
+                raise InvalidParameterValueException(
+                    f"Cannot modify engine version from {group.engine_version} to {requested_version}: downgrades"
+                    " are not supported."
+                )
+            if engine != group.engine or _version_tuple(wanted) > _version_tuple(group.engine_version):
+                changes["engine_version"] = wanted
+        mode = self._cluster_mode_change(group, params.get("ClusterMode"))
+        if mode is not None:
+            changes["cluster_mode"] = mode
+        target_mode = mode or group.cluster_mode
+        cluster_on = target_mode != "disabled"
+        family = parameter_family(engine, changes.get("engine_version", group.engine_version))
+        current_name = group.cache_parameter_group_name or ""
+        current = self.cache_parameter_groups.get(current_name.lower())
+        current_family = current.family if current is not None else parameter_family(group.engine, group.engine_version)
+        named = self._named_parameter_group(params.get("CacheParameterGroupName"))
+        if named is not None:
+            if named.family != family:
+                raise InvalidParameterCombinationException(
+                    f"Expected a parameter group of family {family} but found one of family {named.family}"
+                )
+            if (named.values.get("cluster-enabled") == "yes") != cluster_on:
+                if mode == "compatible":
+                    raise InvalidParameterCombinationException(
+                        "Cluster mode should be enabled in parameter group, but found it is disabled."
+                    )
+                raise InvalidParameterCombinationException(
+                    "The parameter cluster-enabled has a different value in the requested parameter group than the"
+                    " current parameter group. This parameter value cannot be changed for a cache cluster"
+                )
+            if named.name != current_name:
+                changes["cache_parameter_group_name"] = named.name
+            return changes
+        current_on = current is not None and current.values.get("cluster-enabled") == "yes"
+        if current_family == family and (current is None or current_on == cluster_on):
+            return changes
+        if current is None or current.is_default:
+            # A default group is swapped for the new family's (or cluster mode's) default, as AWS does.
+            changes["cache_parameter_group_name"] = f"default.{family}" + (".cluster.on" if cluster_on else "")
+            return changes
+        if current_family != family:
+            raise InvalidParameterCombinationException(
+                f"Expected a parameter group of family {family} but found one of family {current_family}"
+            )
+        raise InvalidParameterCombinationException(
+            f"Cluster mode should be enabled in parameter group, but found it is disabled: name a {family} cache"
+            " parameter group with cluster-enabled yes in CacheParameterGroupName."
+        )
+
+    @staticmethod
+    def _cluster_mode_change(group: Group, requested: str | None) -> str | None:
+        """ClusterMode checked as AWS documents it: disabled → compatible → enabled, one way; None for no change."""
+        if not requested:
+            return None
+        mode = requested.lower()
+        if mode not in CLUSTER_MODES:
+            raise InvalidParameterValueException(
+                f"Invalid value for ClusterMode: {requested}. Valid values are enabled, disabled and compatible."
+            )
+        current = group.cluster_mode
+        if mode == current:
+            return None
+        if current == "enabled" or (current == "compatible" and mode == "disabled"):
+            raise InvalidParameterCombinationException(
+                "Cluster mode configuration can only be changed from cluster mode disabled to cluster mode enabled;"
+                " reverting this configuration is not possible."
+            )
+        if mode == "enabled":
+            if current == "disabled":
+                raise InvalidParameterCombinationException(
+                    "To modify cluster mode from Disabled to Enabled, you must first set the cluster mode to"
+                    " Compatible."
+                )
+            return mode
+        engine = group.engine
+        minimum = CLUSTER_MODE_MIN_VERSION.get(engine, (7, 0))
+        if _version_tuple(group.engine_version)[:2] < minimum:
+            raise InvalidParameterCombinationException(
+                f"Cluster mode can be changed only on {'Valkey' if engine == 'valkey' else 'Redis OSS'}"
+                f" {'.'.join(map(str, minimum))} and above; the replication group runs {group.engine_version}."
+            )
+        if group.automatic_failover != "enabled" or len(group.member_clusters) < 2:
+            raise InvalidParameterCombinationException(
+                "Cluster mode can be changed only with automatic failover enabled and at least one replica."
+            )
+        return mode
+
     def modify_group(self, params: dict[str, Any]) -> Group:
         with self.lock:
             group = self._group(params.get("ReplicationGroupId", ""))
             self._require_available(group)
             changes = modification_changes(group, params)
+            changes.update(window_changes(group, params))
+            changes.update(self._engine_changes(group, params))
             auth = auth_token_change(group, params)
             logs = log_delivery_changes(group, params)
             if not changes and auth is None and not logs:
                 raise InvalidParameterCombinationException("No modifications were requested.")
+            mode = changes.get("cluster_mode")
+            if group.cluster_mode == "compatible" or mode is not None:
+                others = [a for a in changes if a not in ("cluster_mode", "cache_parameter_group_name")]
+                if others or auth is not None or logs:
+                    raise InvalidParameterCombinationException(
+                        "No other modification is allowed while changing the cluster mode, nor while it is"
+                        " compatible: ClusterMode (and CacheParameterGroupName) only."
+                    )
             failure = MODIFY_OUTCOMES.pop(0) if logs and MODIFY_OUTCOMES else None
             self._set_status(group, "modifying")
             pending: dict[str, Any] = {}
             if auth is not None:
                 pending["AuthTokenStatus"] = auth[0]
+            if mode is not None:
+                pending["ClusterMode"] = mode
             if logs:
                 pending["LogDeliveryConfigurations"] = [_pending_log_config(kind, new) for _, kind, new in logs]
                 for log_type, kind, new in logs:
@@ -794,21 +1163,42 @@ class SandboxElastiCacheBackend(ParameterGroups, moto_models.ElastiCacheBackend)
                     else:
                         _log_entry(group, log_type)["Status"] = "modifying" if kind == "modify" else "disabling"
             group.pending_modified_values = pending
-            job = None
-            if auth is not None and self.data_plane is not None:
-                job = self.data_plane.set_tokens(group.replication_group_id, auth[1])
+            gid = group.replication_group_id
+            jobs: list[Job] = []
+            new_parameters = changes.get("cache_parameter_group_name")
+            restarted = "engine" in changes or "engine_version" in changes  # an upgrade restarts the nodes
+            address = None
+            if self.data_plane is not None and gid in self.data_plane.groups:
+                if auth is not None:
+                    jobs.append(self.data_plane.set_tokens(gid, auth[1]))
+                if mode == "compatible":
+                    address, converted = self.data_plane.to_cluster(gid)
+                    jobs.append(converted)
+                if new_parameters or restarted:  # redis-server applies the immediate ones in place
+                    settings = self._server_settings(new_parameters or group.cache_parameter_group_name, IMMEDIATE)
+                    jobs.append(self.data_plane.apply_parameters(gid, settings))
+            job = _joined(jobs)
             before = {attribute: getattr(group, attribute) for attribute in changes}
             strategy = "SET" if auth is not None and auth[0] == "SETTING" else "ROTATE"
 
             def apply() -> None:
                 for attribute, value in changes.items():
                     setattr(group, attribute, value)
+                if mode is not None:
+                    self._change_cluster_mode(group, mode, address)
+                immediate = self._settable_values(group.cache_parameter_group_name, IMMEDIATE)
                 for member in group.member_clusters:
-                    cluster = self.cache_clusters.get(member)
+                    cluster = cast(Cluster, self.cache_clusters.get(member))
                     if cluster is not None:
+                        cluster.engine = group.engine
                         cluster.engine_version = group.engine_version
                         cluster.cache_node_type = group.cache_node_type
                         cluster.security_group_ids = list(group.security_group_ids or [])
+                        if restarted:
+                            self._attach(cluster, group.cache_parameter_group_name)
+                        elif new_parameters:  # the immediate parameters are in force; the others wait for a reboot
+                            cluster.cache_parameter_group_name = new_parameters
+                            cluster.applied_parameters = {**getattr(cluster, "applied_parameters", {}), **immediate}
                 if auth is not None:
                     group.auth_tokens = auth[1]
                     group.auth_token = auth[1][-1]
@@ -829,12 +1219,30 @@ class SandboxElastiCacheBackend(ParameterGroups, moto_models.ElastiCacheBackend)
 
             def revert() -> None:  # the servers refused the new tokens: the group keeps its old ones
                 for attribute, value in changes.items():
-                    setattr(group, attribute, value)
+                    if mode is None:  # a cluster mode change the servers could not make changes nothing
+                        setattr(group, attribute, value)
                 settle_log_deliveries()
-                self._record_modified(group, changes, before, strategy if auth is not None else None, logs, False)
+                done = changes if mode is None else {}
+                self._record_modified(group, done, before, strategy if auth is not None else None, logs, False)
 
             self._change(group, apply, job, revert)
             return group
+
+    def _change_cluster_mode(self, group: Group, mode: str, address: str | None) -> None:
+        """Compatible: the group answers both protocols, from a configuration endpoint too. Enabled: it is a
+        cluster mode enabled group of one shard holding every slot, as if created so."""
+        if mode == "compatible":
+            primary = group.node_groups[0].get("primary_endpoint_address") or ""
+            domain = primary.split(".", 1)[1] if "." in primary else "sandbox.cache.amazonaws.com"
+            group.configuration_endpoint = {"address": address or f"clustercfg.{domain}", "port": group.port}
+            return
+        group.cluster_enabled = True
+        for node_group in group.node_groups:
+            node_group["slots"] = f"0-{TOTAL_SLOTS - 1}"
+            for key in ("primary_endpoint", "primary_endpoint_address", "reader_endpoint", "reader_endpoint_address"):
+                node_group.pop(key, None)
+            for member in node_group["node_group_members"]:
+                member.pop("current_role", None)  # reported for cluster mode disabled only
 
     def _record_modified(
         self,
@@ -867,6 +1275,10 @@ class SandboxElastiCacheBackend(ParameterGroups, moto_models.ElastiCacheBackend)
                 self._event(REPLICATION_GROUP, gid, Messages.group_modified(gid, "ReplicationGroupDescription changed"))
             elif attribute == "security_group_ids":
                 self._event(REPLICATION_GROUP, gid, Messages.group_modified(gid, "SecurityGroupIds changed"))
+            elif attribute in ("engine", "cluster_mode", "cache_parameter_group_name"):
+                name = {"engine": "Engine", "cluster_mode": "ClusterMode"}.get(attribute, "CacheParameterGroupName")
+                what = f"{name} {before[attribute]} to {value}"
+                self._event(REPLICATION_GROUP, gid, Messages.group_modified(gid, what))
         if auth_strategy is not None:
             phase = "completed" if auth_done else "failed"
             self._event(REPLICATION_GROUP, gid, Messages.auth_token(auth_strategy, phase, gid))
@@ -984,6 +1396,11 @@ class SandboxElastiCacheBackend(ParameterGroups, moto_models.ElastiCacheBackend)
             self._require_available(group)
             if not _true(params.get("ApplyImmediately")):
                 raise InvalidParameterValueException("ApplyImmediately=False is not currently supported.")
+            if group.cluster_mode == "compatible":
+                raise InvalidParameterCombinationException(
+                    "No other modification is allowed while the cluster mode is compatible: set ClusterMode to"
+                    " enabled first."
+                )
             targets, removing = replica_plan(group, params, increase)
             gid = group.replication_group_id
             self._set_status(group, "modifying")
@@ -1046,6 +1463,58 @@ class SandboxElastiCacheBackend(ParameterGroups, moto_models.ElastiCacheBackend)
             return self.data_plane.node_ip(group.replication_group_id, name)
         domain = group.node_groups[0]["primary_endpoint_address"].split(".", 1)[1]  # master.<domain>, as moto names it
         return f"{name}.{domain}"
+
+    # --- reboot -------------------------------------------------------------------------
+
+    def reboot_cluster(self, params: dict[str, Any]) -> Cluster:
+        """RebootCacheCluster: the node restarts with every parameter of its group in force (the data
+        plane's server comes back empty, as AWS says a reboot loses the node's data); refused for cluster
+        mode enabled (and compatible) groups, as AWS documents."""
+        node_ids = _id_list(params.get("CacheNodeIdsToReboot"))
+        with self.lock:
+            self.advance()
+            cluster = self._cache_cluster(str(params.get("CacheClusterId") or ""))
+            name = cluster.cache_cluster_id
+            if not node_ids:
+                raise InvalidParameterValueException("CacheNodeIdsToReboot must name at least one cache node.")
+            unknown = [n for n in node_ids if n != "0001"]
+            if unknown:
+                raise InvalidParameterValueException(f"Cache node {unknown[0]} is not a node of cache cluster {name}.")
+            group = self._groups.get(getattr(cluster, "replication_group_id", None) or "")
+            if group is not None and group.cluster_mode != "disabled":
+                raise InvalidParameterCombinationException(
+                    "Rebooting is not supported on Valkey or Redis OSS (cluster mode enabled) clusters."
+                )
+            status = cluster.cache_cluster_status if group is None else group.status
+            if status != "available":
+                raise InvalidCacheClusterState(
+                    f"Cache cluster {name} is {status}; only an available cache cluster can be rebooted."
+                )
+            job = None
+            if (
+                group is not None
+                and self.data_plane is not None
+                and group.replication_group_id in self.data_plane.groups
+            ):
+                settings = self._server_settings(cluster.cache_parameter_group_name)
+                job = self.data_plane.reboot(group.replication_group_id, [name], settings)
+
+            def finish() -> None:
+                self._attach(cluster, cluster.cache_parameter_group_name)
+                cluster.cache_cluster_status = "available"
+                self._event(CACHE_CLUSTER, name, "Cache node 0001 restarted")
+
+            due = time.monotonic() + TIMINGS.modify_seconds
+            if group is None:
+                self.snapshot_transitions[f"reboot {name}"] = Transition(due, None, finish)
+            else:  # the group is modifying meanwhile: no other change runs during the reboot
+                self._set_status(group, "modifying")
+                self.transitions[group.replication_group_id] = Transition(
+                    due, "available", finish, ready=job.done.is_set if job is not None else lambda: True
+                )
+            cluster.cache_cluster_status = REBOOTING
+            self._show_member(cluster)
+            return cluster
 
     # --- snapshots ----------------------------------------------------------------------
 
@@ -1438,6 +1907,22 @@ class SandboxElastiCacheBackend(ParameterGroups, moto_models.ElastiCacheBackend)
         return finish, job.done.is_set if job is not None else lambda: True
 
 
+def _joined(jobs: list[Job]) -> Job | None:
+    """One job done when all of these are; its error, the first of theirs."""
+    if len(jobs) <= 1:
+        return jobs[0] if jobs else None
+    joined = Job()
+
+    def wait() -> None:
+        for job in jobs:
+            job.done.wait()
+        joined.error = next((job.error for job in jobs if job.error), None)
+        joined.done.set()
+
+    threading.Thread(target=wait, name="joined data plane jobs", daemon=True).start()
+    return joined
+
+
 def _member(name: str, zone: str) -> dict[str, Any]:
     return {"cache_cluster_id": name, "cache_node_id": "0001", "preferred_availability_zone": zone}
 
@@ -1514,20 +1999,123 @@ def _validate_token(token: str) -> None:
         )
 
 
+def _maintenance_minutes(window: str) -> tuple[int, int]:
+    """A maintenance window as (start, length) in minutes of the week, checked as AWS states it."""
+    match = MAINTENANCE_WINDOW.match(window.lower())
+    if match is None or match[1] not in DAYS or match[4] not in DAYS:
+        raise InvalidParameterValueException(
+            f"Invalid PreferredMaintenanceWindow {window!r}: the format is ddd:hh24:mi-ddd:hh24:mi (UTC), for"
+            " example sun:23:00-mon:01:30."
+        )
+    start = DAYS.index(match[1]) * 1440 + int(match[2]) * 60 + int(match[3])
+    end = DAYS.index(match[4]) * 1440 + int(match[5]) * 60 + int(match[6])
+    length = (end - start) % (7 * 1440)
+    if length < 60:
+        raise InvalidParameterValueException("The maintenance window must be at least 60 minutes.")
+    return start, length
+
+
+def _snapshot_minutes(window: str) -> tuple[int, int]:
+    """A snapshot window as (start, length) in minutes of the day, checked as AWS states it."""
+    match = SNAPSHOT_WINDOW.match(window)
+    if match is None:
+        raise InvalidParameterValueException(
+            f"Invalid SnapshotWindow {window!r}: the format is hh24:mi-hh24:mi (UTC), for example 05:00-09:00."
+        )
+    start = int(match[1]) * 60 + int(match[2])
+    length = (int(match[3]) * 60 + int(match[4]) - start) % 1440
+    if length < 60:
+        raise InvalidParameterValueException("The snapshot window must be at least 60 minutes.")
+    return start, length
+
+
+def _check_windows(maintenance: str, snapshot: str) -> None:
+    """The daily snapshot window must not overlap the weekly maintenance window."""
+    m_start, m_length = _maintenance_minutes(maintenance)
+    s_start, s_length = _snapshot_minutes(snapshot)
+    week = 7 * 1440
+    for day in range(7):
+        start = day * 1440 + s_start
+        offset = (start - m_start) % week  # where this day's snapshot window starts, from the maintenance start
+        if offset < m_length or (m_start - start) % week < s_length:
+            raise InvalidParameterCombinationException(
+                f"The snapshot window {snapshot} overlaps the maintenance window {maintenance}."
+            )
+
+
+def default_windows(group_id: str) -> tuple[str, str]:
+    """AWS picks a 60-minute maintenance window on a random day, and a snapshot window, within the
+    Region's 8-hour block (us-east-1: 03:00-11:00 UTC); the stand-in picks them from the group's id, so
+    they are repeatable, and never overlapping."""
+    seed = sum(group_id.encode())
+    day, hour = DAYS[seed % 7], 3 + seed % 8
+    snapshot_hour = 3 + (seed + 4) % 8
+    maintenance = f"{day}:{hour:02}:00-{day}:{hour + 1:02}:00"
+    return maintenance, f"{snapshot_hour:02}:00-{snapshot_hour + 1:02}:00"
+
+
+def create_windows(kw: dict[str, Any]) -> tuple[str, str]:
+    """CreateReplicationGroup's PreferredMaintenanceWindow and SnapshotWindow, checked, AWS's choice where unset;
+    NotificationTopicArn checked."""
+    maintenance, snapshot = default_windows(kw["replication_group_id"])
+    maintenance = (kw.get("preferred_maintenance_window") or maintenance).lower()
+    snapshot = kw.get("snapshot_window") or snapshot
+    if kw.get("preferred_maintenance_window") and not kw.get("snapshot_window"):
+        # AWS's snapshot window keeps clear of a maintenance window one chose.
+        _, length = _maintenance_minutes(maintenance)
+        for hour in range(24):
+            candidate = f"{hour:02}:00-{(hour + 1) % 24:02}:00"
+            try:
+                _check_windows(maintenance, candidate)
+                snapshot = candidate
+                break
+            except InvalidParameterCombinationException:
+                continue
+    _check_windows(maintenance, snapshot)
+    _check_topic(kw.get("notification_topic_arn"))
+    return maintenance, snapshot
+
+
+def _check_topic(arn: str | None) -> None:
+    if arn and not TOPIC_ARN.match(arn):
+        raise InvalidParameterValueException(f"Invalid NotificationTopicArn {arn!r}: an SNS topic ARN is expected.")
+
+
+def window_changes(group: Group, params: dict[str, Any]) -> dict[str, Any]:
+    """ModifyReplicationGroup's windows, minor upgrades and notification topic that differ from the group's."""
+    changes: dict[str, Any] = {}
+    maintenance = (params.get("PreferredMaintenanceWindow") or "").lower()
+    snapshot = params.get("SnapshotWindow") or ""
+    if maintenance or snapshot:
+        _check_windows(maintenance or str(group.preferred_maintenance_window), snapshot or str(group.snapshot_window))
+    if maintenance and maintenance != group.preferred_maintenance_window:
+        changes["preferred_maintenance_window"] = maintenance
+    if snapshot and snapshot != group.snapshot_window:
+        changes["snapshot_window"] = snapshot
+    upgrades = params.get("AutoMinorVersionUpgrade")
+    if upgrades is not None and _true(upgrades) != bool(group.auto_minor_version_upgrade):
+        changes["auto_minor_version_upgrade"] = _true(upgrades)
+    topic = params.get("NotificationTopicArn")
+    if topic:
+        _check_topic(topic)
+        if topic != group.notification_topic_arn:
+            changes["notification_topic_arn"] = topic
+    status = params.get("NotificationTopicStatus")
+    if status:
+        if status not in ("active", "inactive"):
+            raise InvalidParameterValueException(
+                f"Invalid NotificationTopicStatus {status!r}: must be active or inactive."
+            )
+        if status != getattr(group, "notification_topic_status", "active"):
+            changes["notification_topic_status"] = status
+    return changes
+
+
 def modification_changes(group: Group, params: dict[str, Any]) -> dict[str, Any]:
     changes: dict[str, Any] = {}
     node_type = params.get("CacheNodeType")
     if node_type and node_type != group.cache_node_type:
         changes["cache_node_type"] = node_type
-    version = params.get("EngineVersion")
-    if version:
-        wanted = full_version(group.engine, version)
-        if _version_tuple(wanted) < _version_tuple(group.engine_version):
-            raise InvalidParameterValueException(
-                f"Cannot modify engine version from {group.engine_version} to {version}: downgrades are not supported."
-            )
-        if _version_tuple(wanted) > _version_tuple(group.engine_version):
-            changes["engine_version"] = wanted
     retention = params.get("SnapshotRetentionLimit")
     if retention is not None:
         retention = int(retention)
@@ -1976,6 +2564,11 @@ def _delete_snapshot(self: moto_responses.ElastiCacheResponse) -> ActionResult:
     return ActionResult({"Snapshot": _SnapshotView(snap)})
 
 
+def _reboot_cache_cluster(self: moto_responses.ElastiCacheResponse) -> ActionResult:
+    cluster = _backend(self).reboot_cluster(self._get_params())
+    return ActionResult({"CacheCluster": cluster})
+
+
 def _test_failover(self: moto_responses.ElastiCacheResponse) -> ActionResult:
     group = _backend(self).test_failover(self._get_params())
     return ActionResult({"ReplicationGroup": group})
@@ -2041,6 +2634,7 @@ def install(data_plane: DataPlane | None = None) -> None:
     response.describe_snapshots = _describe_snapshots
     response.delete_snapshot = _delete_snapshot
     response.test_failover = _test_failover  # type: ignore[attr-defined]
+    response.reboot_cache_cluster = _reboot_cache_cluster  # type: ignore[attr-defined]
     response.add_tags_to_resource = _add_tags_to_resource
     response.remove_tags_from_resource = _remove_tags_from_resource
     tagging_responses.ResourceGroupsTaggingAPIResponse.get_resources = _get_resources

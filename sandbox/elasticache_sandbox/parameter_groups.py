@@ -35,7 +35,13 @@ wording for the others (an unknown parameter, a value out of range, a default gr
 there the stand-in follows RDS, whose parameter groups ElastiCache's mirror (modifying a default group:
 InvalidParameterValue; deleting one, or one in use: InvalidCacheParameterGroupState).
 
-Which groups are in use is the backend's `cache_parameter_groups_in_use()`: see there.
+Which groups are in use is the backend's `cache_parameter_groups_in_use()`: see there. A change to a group's
+values (Modify or Reset) is told to the backend's `cache_parameter_group_changed()` (a no-op here), which
+the sandbox backend uses to bring the cache clusters using the group along (elasticache_api.py).
+
+`parameter_family(engine, version)` is the family an engine version's groups belong to, as AWS names it:
+Redis OSS 6.x → redis6.x, 7.x → redis7, earlier ones redis<major>.<minor> (redis5.0, ...); Valkey 7.x →
+valkey7, 8.x → valkey8.
 """
 
 from __future__ import annotations
@@ -64,6 +70,7 @@ __all__ = [
     "CacheParameterGroup",
     "ParameterGroups",
     "install_parameter_group_actions",
+    "parameter_family",
 ]
 
 NAME = re.compile(r"^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{0,254}(?<!-)$")
@@ -119,6 +126,19 @@ class CacheParameterGroup:
             "IsGlobal": False,  # the stand-in has no Global datastores
             "ARN": self.arn,
         }
+
+
+def parameter_family(engine: str, version: str) -> str:
+    """The cache parameter group family of an engine version (see the module docstring)."""
+    parts = [int(p) for p in version.split(".") if p.isdigit()] + [0, 0]
+    major, minor = parts[0], parts[1]
+    if engine == "valkey":
+        return f"valkey{major}"
+    if major >= 7:
+        return "redis7"
+    if major == 6:
+        return "redis6.x"
+    return f"redis{major}.{minor}"
 
 
 def default_group_names(family: str) -> tuple[str, str]:
@@ -198,16 +218,22 @@ class ParameterGroups(moto_models.ElastiCacheBackend):
         ModifyCacheParameterGroup / ResetCacheParameterGroup leave its conditionally modifiable parameters
         (cluster-enabled, databases, ...) alone, as AWS does.
 
-        It reads each cache cluster's `cache_parameter_group_name` (moto's attribute; the sandbox's member
-        clusters take their replication group's). Whoever attaches groups to replication groups
-        (CreateReplicationGroup / ModifyReplicationGroup CacheParameterGroupName) keeps that attribute
-        current, or overrides this method; it is called with the backend's lock held."""
+        It reads each cache cluster's `cache_parameter_group_name` (moto's attribute), which the sandbox
+        backend keeps current: every member cluster of a replication group carries the group it uses, the
+        family's default (`default.redis7`, `default.redis7.cluster.on`, ...) when none was named, from
+        CreateReplicationGroup on; ModifyReplicationGroup CacheParameterGroupName (or a cluster mode or
+        engine change that brings a new group) switches them once the modification is done; a deleted
+        replication group's members go with it. Called with the backend's lock held."""
         used: dict[str, list[str]] = {}
         for cluster_id, cluster in self.cache_clusters.items():
             name = getattr(cluster, "cache_parameter_group_name", None)
             if name:
                 used.setdefault(str(name).lower(), []).append(cluster_id)
         return used
+
+    def cache_parameter_group_changed(self, group: CacheParameterGroup) -> None:
+        """Called, with the lock held, once a group's values have changed (Modify, Reset); the sandbox
+        backend applies them to the cache clusters using the group."""
 
     # --- look-ups -----------------------------------------------------------------------------------
 
@@ -304,6 +330,7 @@ class ParameterGroups(moto_models.ElastiCacheBackend):
                     raise InvalidParameterValueException(_bad_value(spec, value))
                 changes[parameter] = value
             group.values.update(changes)  # all or nothing: every pair was checked first
+            self.cache_parameter_group_changed(group)
             return group
 
     def reset_cache_parameter_group(self, name: str | None, reset_all: bool, name_values: Any) -> CacheParameterGroup:
@@ -329,6 +356,7 @@ class ParameterGroups(moto_models.ElastiCacheBackend):
                         raise InvalidParameterValueException(f"The parameter {parameter} cannot be modified.")
             for parameter in names:
                 group.values[parameter] = params[parameter].default
+            self.cache_parameter_group_changed(group)
             return group
 
     def delete_cache_parameter_group(self, name: str | None) -> None:

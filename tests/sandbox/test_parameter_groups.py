@@ -554,3 +554,184 @@ def test_the_error_codes_are_botocore_s():
     assert {"CacheParameterGroupNotFound", "InvalidCacheParameterGroupState"} <= codes("DeleteCacheParameterGroup")
     assert {"CacheParameterGroupNotFound", "InvalidParameterValue"} <= codes("DescribeCacheParameters")
     assert "CacheParameterGroupNotFound" in codes("ListTagsForResource") & codes("AddTagsToResource")
+
+
+# --- groups in use: attached at create and modify, followed by the member clusters ---------------------------
+
+
+def replication_group(ec, **extra):
+    """A replication group created with these settings (None drops one), its id."""
+    gid = f"t-{uuid.uuid4().hex[:10]}"
+    request = dict(
+        ReplicationGroupId=gid,
+        ReplicationGroupDescription="parameter groups",
+        Engine="redis",
+        EngineVersion="7.1",
+        CacheNodeType="cache.t4g.micro",
+        NumCacheClusters=2,
+        AutomaticFailoverEnabled=True,
+    )
+    request.update(extra)
+    ec.create_replication_group(**{k: v for k, v in request.items() if v is not None})
+    return gid
+
+
+def status_of(ec, member):
+    """The CacheParameterGroup a member cluster reports, and its node's ParameterGroupStatus."""
+    cluster = ec.describe_cache_clusters(CacheClusterId=member, ShowCacheNodeInfo=True)["CacheClusters"][0]
+    return cluster["CacheParameterGroup"], cluster["CacheNodes"][0]["ParameterGroupStatus"]
+
+
+def in_sync(name):
+    return {"CacheParameterGroupName": name, "ParameterApplyStatus": "in-sync", "CacheNodeIdsToReboot": []}
+
+
+def pending_reboot(name):
+    return {"CacheParameterGroupName": name, "ParameterApplyStatus": "pending-reboot", "CacheNodeIdsToReboot": ["0001"]}
+
+
+def test_create_takes_a_group_of_the_engine_s_family_and_cluster_mode(elasticache):
+    ec = elasticache.client()
+    plain, sharding, older = (
+        create(ec, family)["CacheParameterGroupName"] for family in ("redis7", "redis7", "redis6.x")
+    )
+    modify(ec, sharding, cluster_enabled="yes")
+    assert error_of(lambda: replication_group(ec, CacheParameterGroupName="pg-none"))[:2] == (
+        "CacheParameterGroupNotFound",
+        "CacheParameterGroup pg-none not found.",
+    )
+    assert error_of(lambda: replication_group(ec, CacheParameterGroupName=older))[:2] == (
+        "InvalidParameterCombination",
+        "Expected a parameter group of family redis7 but found one of family redis6.x",
+    )
+    assert error_of(lambda: replication_group(ec, Engine="valkey", EngineVersion="8.0", CacheParameterGroupName=plain))[
+        :2
+    ] == ("InvalidParameterCombination", "Expected a parameter group of family valkey8 but found one of family redis7")
+    sharded = {"NumCacheClusters": None, "NumNodeGroups": 2, "ReplicasPerNodeGroup": 1}
+    assert error_of(lambda: replication_group(ec, CacheParameterGroupName=plain, **sharded))[:2] == (
+        "InvalidParameterCombination",
+        "Cluster mode should be enabled in parameter group, but found it is disabled.",
+    )
+    assert error_of(lambda: replication_group(ec, ClusterMode="disabled", CacheParameterGroupName=sharding))[:2] == (
+        "InvalidParameterCombination",
+        "Cluster mode should be disabled in parameter group, but found it is enabled.",
+    )
+    # With no name, the family's default group: the cluster mode one when sharded.
+    defaults = {
+        replication_group(ec): "default.redis7",
+        replication_group(ec, EngineVersion="6.2"): "default.redis6.x",
+        replication_group(ec, Engine="valkey", EngineVersion="8.0"): "default.valkey8",
+        replication_group(ec, **sharded): "default.redis7.cluster.on",
+    }
+    for gid, name in defaults.items():
+        member = ec.describe_replication_groups(ReplicationGroupId=gid)["ReplicationGroups"][0]["MemberClusters"][0]
+        assert status_of(ec, member) == (in_sync(name), "in-sync")
+    # A group of one's own with cluster-enabled yes makes the replication group cluster mode enabled.
+    gid = replication_group(ec, NumCacheClusters=None, ReplicasPerNodeGroup=1, CacheParameterGroupName=sharding)
+    group = ec.describe_replication_groups(ReplicationGroupId=gid)["ReplicationGroups"][0]
+    assert group["ClusterEnabled"] is True and group["ClusterMode"] == "enabled"
+    assert status_of(ec, group["MemberClusters"][0])[0] == in_sync(sharding)
+
+
+def test_members_report_pending_reboot_until_their_node_is_rebooted(elasticache):
+    ec = elasticache.client()
+    name = create(ec, "redis7")["CacheParameterGroupName"]
+    gid = replication_group(ec, CacheParameterGroupName=name)
+    first, second = f"{gid}-001", f"{gid}-002"
+    _wait_available(ec, gid)
+    assert status_of(ec, first) == status_of(ec, second) == (in_sync(name), "in-sync")
+    modify(ec, name, maxmemory_policy="allkeys-lru")  # immediate: nothing waits
+    assert status_of(ec, first) == (in_sync(name), "in-sync")
+    modify(ec, name, acl_pubsub_default="resetchannels")  # requires-reboot
+    assert status_of(ec, first) == status_of(ec, second) == (pending_reboot(name), "pending-reboot")
+    answer = ec.reboot_cache_cluster(CacheClusterId=first, CacheNodeIdsToReboot=["0001"])["CacheCluster"]
+    assert answer["CacheClusterStatus"] == "rebooting cache cluster nodes"
+    assert ec.describe_replication_groups(ReplicationGroupId=gid)["ReplicationGroups"][0]["Status"] == "modifying"
+    _wait_available(ec, gid)
+    assert status_of(ec, first) == (in_sync(name), "in-sync")
+    assert status_of(ec, second) == (pending_reboot(name), "pending-reboot")
+    # Back to the value the second node still runs with: now the first one waits for a reboot.
+    modify(ec, name, acl_pubsub_default="allchannels")
+    assert status_of(ec, first) == (pending_reboot(name), "pending-reboot")
+    assert status_of(ec, second) == (in_sync(name), "in-sync")
+
+
+def test_modify_replication_group_switches_its_members_once_modified(elasticache):
+    ec = elasticache.client()
+    old, new = create(ec, "redis7")["CacheParameterGroupName"], create(ec, "redis7")["CacheParameterGroupName"]
+    gid = replication_group(ec, CacheParameterGroupName=old)
+    _wait_available(ec, gid)
+    request = {"ReplicationGroupId": gid, "ApplyImmediately": True}
+    assert error_of(lambda: ec.modify_replication_group(CacheParameterGroupName="pg-none", **request))[0] == (
+        "CacheParameterGroupNotFound"
+    )
+    older = create(ec, "redis6.x")["CacheParameterGroupName"]
+    assert error_of(lambda: ec.modify_replication_group(CacheParameterGroupName=older, **request))[:2] == (
+        "InvalidParameterCombination",
+        "Expected a parameter group of family redis7 but found one of family redis6.x",
+    )
+    code, message, _ = error_of(
+        lambda: ec.modify_replication_group(CacheParameterGroupName="default.redis7.cluster.on", **request)
+    )
+    assert code == "InvalidParameterCombination" and "cluster-enabled" in message
+    group = ec.modify_replication_group(CacheParameterGroupName=new, **request)["ReplicationGroup"]
+    assert group["Status"] == "modifying"
+    assert status_of(ec, f"{gid}-001")[0]["CacheParameterGroupName"] == old  # not before the change is done
+    _wait_available(ec, gid)
+    assert status_of(ec, f"{gid}-001") == status_of(ec, f"{gid}-002") == (in_sync(new), "in-sync")
+    ec.delete_cache_parameter_group(CacheParameterGroupName=old)  # no longer in use
+    assert error_of(lambda: ec.delete_cache_parameter_group(CacheParameterGroupName=new))[0] == (
+        "InvalidCacheParameterGroupState"
+    )
+    assert error_of(lambda: ec.modify_replication_group(CacheParameterGroupName=new, **request))[:2] == (
+        "InvalidParameterCombination",
+        "No modifications were requested.",
+    )
+
+
+def test_an_upgrade_across_families_names_a_group_of_the_new_family(elasticache):
+    ec = elasticache.client()
+    six = create(ec, "redis6.x")["CacheParameterGroupName"]
+    gid = replication_group(ec, EngineVersion="6.2", CacheParameterGroupName=six)
+    _wait_available(ec, gid)
+    request = {"ReplicationGroupId": gid, "EngineVersion": "7.1", "ApplyImmediately": True}
+    assert error_of(lambda: ec.modify_replication_group(**request))[:2] == (
+        "InvalidParameterCombination",
+        "Expected a parameter group of family redis7 but found one of family redis6.x",
+    )
+    seven = create(ec, "redis7")["CacheParameterGroupName"]
+    ec.modify_replication_group(CacheParameterGroupName=seven, **request)
+    _wait_available(ec, gid)
+    cluster = ec.describe_cache_clusters(CacheClusterId=f"{gid}-001")["CacheClusters"][0]
+    assert cluster["EngineVersion"] == "7.1.0" and cluster["CacheParameterGroup"] == in_sync(seven)
+    # A group on AWS's default group moves to the new family's default by itself.
+    plain = replication_group(ec, EngineVersion="6.2")
+    _wait_available(ec, plain)
+    ec.modify_replication_group(ReplicationGroupId=plain, EngineVersion="7.1", ApplyImmediately=True)
+    _wait_available(ec, plain)
+    assert status_of(ec, f"{plain}-002")[0] == in_sync("default.redis7")
+
+
+def test_reboot_is_refused_where_aws_refuses_it(elasticache):
+    ec = elasticache.client()
+    sharded = replication_group(ec, NumCacheClusters=None, NumNodeGroups=2, ReplicasPerNodeGroup=1)
+    plain = replication_group(ec)
+    _wait_available(ec, sharded)
+    code, message, _ = error_of(
+        lambda: ec.reboot_cache_cluster(CacheClusterId=f"{sharded}-0001-001", CacheNodeIdsToReboot=["0001"])
+    )
+    assert (code, message) == (
+        "InvalidParameterCombination",
+        "Rebooting is not supported on Valkey or Redis OSS (cluster mode enabled) clusters.",
+    )
+    assert error_of(lambda: ec.reboot_cache_cluster(CacheClusterId="no-such-cluster", CacheNodeIdsToReboot=["0001"]))[
+        0
+    ] == ("CacheClusterNotFound")
+    _wait_available(ec, plain)
+    assert error_of(lambda: ec.reboot_cache_cluster(CacheClusterId=f"{plain}-001", CacheNodeIdsToReboot=["0002"]))[
+        0
+    ] == ("InvalidParameterValue")
+    ec.modify_replication_group(ReplicationGroupId=plain, SnapshotRetentionLimit=3, ApplyImmediately=True)
+    assert error_of(lambda: ec.reboot_cache_cluster(CacheClusterId=f"{plain}-001", CacheNodeIdsToReboot=["0001"]))[
+        0
+    ] == ("InvalidCacheClusterState")
