@@ -369,3 +369,165 @@ def test_endpoints_serve_tls_only(aws, ca_file):
             except ConnectionResetError:
                 reply = b""
             assert not reply.startswith(b"+PONG")
+
+
+def config(client, name):
+    return client.config_get(name).get(name)
+
+
+def test_parameter_groups_reach_the_servers(aws, ca_file):
+    """A group's parameters are in force on every node from the start; an immediate change reaches them by
+    CONFIG SET; a requires-reboot one waits until the node is rebooted."""
+    ec = aws.client()
+    name = f"dp-pg-{uuid.uuid4().hex[:8]}"
+    ec.create_cache_parameter_group(CacheParameterGroupName=name, CacheParameterGroupFamily="redis7", Description="dp")
+
+    def modify(**values):
+        pairs = [{"ParameterName": k.replace("_", "-"), "ParameterValue": v} for k, v in values.items()]
+        ec.modify_cache_parameter_group(CacheParameterGroupName=name, ParameterNameValues=pairs)
+
+    modify(maxmemory_policy="allkeys-lru", databases="32", notify_keyspace_events="Ex")
+    group = create(ec, NumCacheClusters=2, CacheParameterGroupName=name)
+    gid = group["ReplicationGroupId"]
+    primary = node(group["NodeGroups"][0]["PrimaryEndpoint"], ca_file)
+    replica = node(
+        {"Address": group["NodeGroups"][0]["NodeGroupMembers"][1]["ReadEndpoint"]["Address"], "Port": 6379}, ca_file
+    )
+    for server in (primary, replica):
+        assert config(server, "maxmemory-policy") == "allkeys-lru"
+        assert config(server, "databases") == "32"
+        assert config(server, "notify-keyspace-events") in ("xE", "Ex")
+        assert config(server, "tcp-keepalive") == "300"  # AWS's default, not redis-server's
+    modify(maxmemory_policy="volatile-ttl", reserved_memory_percent="30")  # the latter is ElastiCache's own
+    wait_until(
+        lambda: all(config(s, "maxmemory-policy") == "volatile-ttl" for s in (primary, replica)),
+        60,
+        "maxmemory-policy volatile-ttl on every node",
+    )
+
+    def apply_status(member):
+        return ec.describe_cache_clusters(CacheClusterId=member)["CacheClusters"][0]["CacheParameterGroup"][
+            "ParameterApplyStatus"
+        ]
+
+    wait_until(lambda: apply_status(f"{gid}-001") == "in-sync", 60, "in-sync")
+    modify(acl_pubsub_default="resetchannels")
+    assert apply_status(f"{gid}-002") == "pending-reboot"
+    assert config(replica, "acl-pubsub-default") == "allchannels"  # not before a reboot
+    ec.reboot_cache_cluster(CacheClusterId=f"{gid}-002", CacheNodeIdsToReboot=["0001"])
+    available(ec, gid)
+    replica = node(
+        {"Address": group["NodeGroups"][0]["NodeGroupMembers"][1]["ReadEndpoint"]["Address"], "Port": 6379}, ca_file
+    )
+    assert config(replica, "acl-pubsub-default") == "resetchannels"
+    assert config(replica, "maxmemory-policy") == "volatile-ttl"
+    assert apply_status(f"{gid}-002") == "in-sync" and apply_status(f"{gid}-001") == "pending-reboot"
+    # Another group attached: its immediate parameters reach the servers.
+    other = f"dp-pg-{uuid.uuid4().hex[:8]}"
+    ec.create_cache_parameter_group(CacheParameterGroupName=other, CacheParameterGroupFamily="redis7", Description="dp")
+    ec.modify_cache_parameter_group(
+        CacheParameterGroupName=other,
+        ParameterNameValues=[
+            {"ParameterName": "maxmemory-policy", "ParameterValue": "allkeys-lfu"},
+            {"ParameterName": "databases", "ParameterValue": "32"},
+        ],
+    )
+    ec.modify_replication_group(ReplicationGroupId=gid, CacheParameterGroupName=other, ApplyImmediately=True)
+    available(ec, gid)
+    assert config(primary, "maxmemory-policy") == "allkeys-lfu"
+    ec.delete_replication_group(ReplicationGroupId=gid)
+
+
+class Traffic:
+    """A client writing and reading through an endpoint until stopped, counting what failed."""
+
+    def __init__(self, client):
+        self.client, self.failed, self.done = client, [], 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        n = 0
+        while not self.stop.is_set():
+            try:
+                self.client.set(f"traffic:{n}", n)
+                assert self.client.get(f"traffic:{n}") == str(n).encode()
+                self.done += 1
+            except (redis.RedisError, AssertionError) as e:
+                self.failed.append(repr(e))
+            n += 1
+            time.sleep(0.01)
+
+    def finish(self):
+        self.stop.set()
+        self.thread.join(10)
+        return self.done, self.failed
+
+
+def test_redis_oss_becomes_valkey_with_its_keys_and_no_failed_command(aws, ca_file):
+    ec = aws.client()
+    group = create(ec, NumCacheClusters=2)
+    gid = group["ReplicationGroupId"]
+    endpoint = group["NodeGroups"][0]["PrimaryEndpoint"]
+    app = node(endpoint, ca_file)
+    app.mset({f"key:{n}": n for n in range(100)})
+    traffic = Traffic(node(endpoint, ca_file))
+    ec.modify_replication_group(ReplicationGroupId=gid, Engine="valkey", EngineVersion="8.0", ApplyImmediately=True)
+    after = available(ec, gid)
+    done, failed = traffic.finish()
+    assert after["Engine"] == "valkey" and after["NodeGroups"][0]["PrimaryEndpoint"] == endpoint
+    assert done > 0 and failed == []
+    assert app.mget([f"key:{n}" for n in range(100)]) == [str(n).encode() for n in range(100)]
+    ec.delete_replication_group(ReplicationGroupId=gid)
+
+
+def test_cluster_mode_compatible_serves_both_protocols_and_enabled_a_cluster_client(aws, ca_file):
+    ec = aws.client()
+    group = create(ec, NumCacheClusters=2)
+    gid = group["ReplicationGroupId"]
+    primary = group["NodeGroups"][0]["PrimaryEndpoint"]
+    plain = node(primary, ca_file)
+    plain.mset({f"key:{n}": n for n in range(200)})
+    plain.set("ttl", "x", ex=3600)
+    ec.modify_replication_group(ReplicationGroupId=gid, ClusterMode="compatible", ApplyImmediately=True)
+    group = available(ec, gid)
+    assert group["ClusterMode"] == "compatible"
+    # Both protocols: a plain client through the primary endpoint, a cluster client through the configuration one.
+    assert plain.get("key:7") == b"7"
+    app = cluster(group["ConfigurationEndpoint"], ca_file)
+    assert app.get("key:199") == b"199" and 0 < app.ttl("ttl") <= 3600
+    assert_all_slots_served_by(app, 1)
+    ec.modify_replication_group(ReplicationGroupId=gid, ClusterMode="enabled", ApplyImmediately=True)
+    group = available(ec, gid)
+    assert group["ClusterEnabled"] is True
+    app = cluster(group["ConfigurationEndpoint"], ca_file)
+    assert [app.get(f"key:{n}") for n in range(200)] == [str(n).encode() for n in range(200)]
+    app.set("written-after", "yes")
+    # It reshards as any cluster mode enabled group does, the old keys going along.
+    ec.modify_replication_group_shard_configuration(ReplicationGroupId=gid, NodeGroupCount=2, ApplyImmediately=True)
+    group = available(ec, gid)
+    app = cluster(group["ConfigurationEndpoint"], ca_file)
+    assert_all_slots_served_by(app, 2)
+    assert [app.get(f"key:{n}") for n in range(200)] == [str(n).encode() for n in range(200)]
+    ec.delete_replication_group(ReplicationGroupId=gid)
+
+
+def test_keys_outside_database_0_keep_the_group_cluster_mode_disabled(aws, ca_file):
+    ec = aws.client()
+    group = create(ec, NumCacheClusters=2)
+    gid = group["ReplicationGroupId"]
+    client = redis.Redis(
+        host=group["NodeGroups"][0]["PrimaryEndpoint"]["Address"],
+        port=6379,
+        password=TOKEN,
+        ssl=True,
+        ssl_ca_certs=ca_file,
+        db=3,
+    )
+    client.set("elsewhere", "1")
+    ec.modify_replication_group(ReplicationGroupId=gid, ClusterMode="compatible", ApplyImmediately=True)
+    group = available(ec, gid)
+    assert group["ClusterMode"] == "disabled" and "ConfigurationEndpoint" not in group
+    assert client.get("elsewhere") == b"1"
+    ec.delete_replication_group(ReplicationGroupId=gid)

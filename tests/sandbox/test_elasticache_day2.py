@@ -1,6 +1,7 @@
 """The ElastiCache stand-in's day-2 actions follow AWS: online resharding, replica counts, AuthToken
 rotation and log delivery, each only from `available`, through `modifying`, with AWS's error codes."""
 
+import re
 import time
 import uuid
 
@@ -680,3 +681,225 @@ def modeled_error_codes(operation):
 )
 def test_the_day_two_codes_are_aws_documented_ones(operation, codes):
     assert codes <= modeled_error_codes(operation)
+
+
+# --- Redis OSS → Valkey in place -------------------------------------------------------------------------------
+
+
+def test_redis_oss_becomes_valkey_in_place_one_way(elasticache):
+    ec = elasticache.client()
+    gid = ready(ec, create(ec))["ReplicationGroupId"]
+    request = {"ReplicationGroupId": gid, "ApplyImmediately": True}
+    assert error_of(lambda: ec.modify_replication_group(Engine="valkey", **request)) == (
+        "InvalidParameterCombination",
+        "EngineVersion must be specified when changing the engine to valkey.",
+    )
+    assert error_of(lambda: ec.modify_replication_group(Engine="valkey", EngineVersion="7.1", **request))[0] == (
+        "InvalidParameterValue"
+    )
+    group = ec.modify_replication_group(Engine="valkey", EngineVersion="8.0", **request)["ReplicationGroup"]
+    assert group["Status"] == "modifying"
+    group = wait_available(ec, gid)
+    assert group["Engine"] == "valkey"
+    for member in group["MemberClusters"]:
+        cluster = cache_cluster(ec, member)
+        assert (cluster["Engine"], cluster["EngineVersion"]) == ("valkey", "8.0.1")
+        assert cluster["CacheParameterGroup"]["CacheParameterGroupName"] == "default.valkey8"
+    assert error_of(lambda: ec.modify_replication_group(Engine="redis", EngineVersion="7.1", **request)) == (
+        "InvalidParameterCombination",
+        "Cannot change the engine from valkey to redis: a replication group can be upgraded from Redis OSS to"
+        " Valkey, not back.",
+    )
+    # Valkey 7.2 → 8.0 is an ordinary upgrade afterwards; no downgrade.
+    code, message = error_of(lambda: ec.modify_replication_group(EngineVersion="7.2", **request))
+    assert code == "InvalidParameterValue" and "downgrade" in message
+
+
+def test_valkey_needs_a_valkey_group_in_place_of_a_custom_one(elasticache):
+    ec = elasticache.client()
+    mine = f"pg-{uuid.uuid4().hex[:10]}"
+    ec.create_cache_parameter_group(CacheParameterGroupName=mine, CacheParameterGroupFamily="redis7", Description="x")
+    gid = ready(ec, create(ec, CacheParameterGroupName=mine))["ReplicationGroupId"]
+    request = {"ReplicationGroupId": gid, "Engine": "valkey", "EngineVersion": "7.2", "ApplyImmediately": True}
+    assert error_of(lambda: ec.modify_replication_group(**request)) == (
+        "InvalidParameterCombination",
+        "Expected a parameter group of family valkey7 but found one of family redis7",
+    )
+    wrong = f"pg-{uuid.uuid4().hex[:10]}"
+    ec.create_cache_parameter_group(CacheParameterGroupName=wrong, CacheParameterGroupFamily="valkey8", Description="x")
+    assert error_of(lambda: ec.modify_replication_group(CacheParameterGroupName=wrong, **request))[0] == (
+        "InvalidParameterCombination"
+    )
+    valkey = f"pg-{uuid.uuid4().hex[:10]}"
+    ec.create_cache_parameter_group(
+        CacheParameterGroupName=valkey, CacheParameterGroupFamily="valkey7", Description="x"
+    )
+    ec.modify_replication_group(CacheParameterGroupName=valkey, **request)
+    group = wait_available(ec, gid)
+    assert group["Engine"] == "valkey"
+    assert cache_cluster(ec, group["MemberClusters"][0])["CacheParameterGroup"]["CacheParameterGroupName"] == valkey
+    ec.delete_cache_parameter_group(CacheParameterGroupName=mine)  # the Redis OSS group is free again
+
+
+def test_only_redis_oss_5_0_6_and_later_becomes_valkey(elasticache):
+    ec = elasticache.client()
+    gid = ready(ec, create(ec, EngineVersion="5.0.5"))["ReplicationGroupId"]
+    code, message = error_of(
+        lambda: ec.modify_replication_group(
+            ReplicationGroupId=gid, Engine="valkey", EngineVersion="8.0", ApplyImmediately=True
+        )
+    )
+    assert code == "InvalidParameterCombination" and "5.0.6" in message
+
+
+# --- cluster mode: disabled → compatible → enabled -------------------------------------------------------------
+
+
+def test_cluster_mode_goes_disabled_compatible_enabled_and_never_back(elasticache):
+    ec = elasticache.client()
+    gid = ready(ec, create(ec))["ReplicationGroupId"]
+    request = {"ReplicationGroupId": gid, "ApplyImmediately": True}
+    assert describe(ec, gid)["ClusterMode"] == "disabled"
+    assert error_of(lambda: ec.modify_replication_group(ClusterMode="enabled", **request)) == (
+        "InvalidParameterCombination",
+        "To modify cluster mode from Disabled to Enabled, you must first set the cluster mode to Compatible.",
+    )
+    assert error_of(lambda: ec.modify_replication_group(ClusterMode="sharded", **request))[0] == "InvalidParameterValue"
+    code, _ = error_of(
+        lambda: ec.modify_replication_group(ClusterMode="compatible", SnapshotRetentionLimit=2, **request)
+    )
+    assert code == "InvalidParameterCombination"
+    group = ec.modify_replication_group(ClusterMode="compatible", **request)["ReplicationGroup"]
+    assert group["Status"] == "modifying" and group["PendingModifiedValues"]["ClusterMode"] == "compatible"
+    group = wait_available(ec, gid)
+    assert (group["ClusterMode"], group["ClusterEnabled"]) == ("compatible", False)
+    assert group["ConfigurationEndpoint"]["Address"] and group["NodeGroups"][0]["PrimaryEndpoint"]["Address"]
+    first = cache_cluster(ec, group["MemberClusters"][0])
+    assert first["CacheParameterGroup"]["CacheParameterGroupName"] == "default.redis7.cluster.on"
+    # Nothing else while compatible.
+    code, _ = error_of(lambda: ec.modify_replication_group(SnapshotRetentionLimit=2, **request))
+    assert code == "InvalidParameterCombination"
+    code, _ = error_of(lambda: ec.increase_replica_count(NewReplicaCount=2, **request))
+    assert code == "InvalidParameterCombination"
+    assert error_of(lambda: ec.modify_replication_group(ClusterMode="disabled", **request))[0] == (
+        "InvalidParameterCombination"
+    )
+    ec.modify_replication_group(ClusterMode="enabled", **request)
+    group = wait_available(ec, gid)
+    assert (group["ClusterMode"], group["ClusterEnabled"]) == ("enabled", True)
+    assert group["NodeGroups"][0]["Slots"] == "0-16383" and "PrimaryEndpoint" not in group["NodeGroups"][0]
+    assert error_of(lambda: ec.modify_replication_group(ClusterMode="disabled", **request))[0] == (
+        "InvalidParameterCombination"
+    )
+    # Now a cluster mode enabled group like any other: it reshards.
+    ec.modify_replication_group_shard_configuration(ReplicationGroupId=gid, NodeGroupCount=2, ApplyImmediately=True)
+    group = wait_available(ec, gid)
+    assert len(group["NodeGroups"]) == 2
+    assert_slots_cover_everything_once(group)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "fragment"),
+    [
+        ({"EngineVersion": "6.2"}, "7.0"),
+        ({"Engine": "valkey", "EngineVersion": "7.2", "AutomaticFailoverEnabled": False}, "automatic failover"),
+        ({"NumCacheClusters": 1, "AutomaticFailoverEnabled": False}, "automatic failover"),
+    ],
+)
+def test_cluster_mode_compatible_needs_what_aws_needs(elasticache, overrides, fragment):
+    ec = elasticache.client()
+    gid = ready(ec, create(ec, **overrides))["ReplicationGroupId"]
+    code, message = error_of(
+        lambda: ec.modify_replication_group(ReplicationGroupId=gid, ClusterMode="compatible", ApplyImmediately=True)
+    )
+    assert code == "InvalidParameterCombination" and fragment in message
+
+
+def test_cluster_mode_compatible_needs_a_cluster_enabled_group_in_place_of_a_custom_one(elasticache):
+    ec = elasticache.client()
+    mine, cluster_on = (f"pg-{uuid.uuid4().hex[:10]}" for _ in range(2))
+    for name in (mine, cluster_on):
+        ec.create_cache_parameter_group(
+            CacheParameterGroupName=name, CacheParameterGroupFamily="redis7", Description="x"
+        )
+    ec.modify_cache_parameter_group(
+        CacheParameterGroupName=cluster_on,
+        ParameterNameValues=[{"ParameterName": "cluster-enabled", "ParameterValue": "yes"}],
+    )
+    gid = ready(ec, create(ec, CacheParameterGroupName=mine))["ReplicationGroupId"]
+    request = {"ReplicationGroupId": gid, "ClusterMode": "compatible", "ApplyImmediately": True}
+    code, message = error_of(lambda: ec.modify_replication_group(**request))
+    assert code == "InvalidParameterCombination" and message.startswith(
+        "Cluster mode should be enabled in parameter group"
+    )
+    assert error_of(lambda: ec.modify_replication_group(CacheParameterGroupName=mine, **request)) == (
+        "InvalidParameterCombination",
+        "Cluster mode should be enabled in parameter group, but found it is disabled.",
+    )
+    ec.modify_replication_group(CacheParameterGroupName=cluster_on, **request)
+    group = wait_available(ec, gid)
+    assert cache_cluster(ec, group["MemberClusters"][1])["CacheParameterGroup"]["CacheParameterGroupName"] == cluster_on
+
+
+# --- windows, minor upgrades, notifications --------------------------------------------------------------------
+
+
+def test_windows_and_notifications_are_reported_by_the_member_clusters(elasticache):
+    ec = elasticache.client()
+    topic = "arn:aws:sns:us-east-1:123456789012:cache-events"
+    group = ready(
+        ec,
+        create(
+            ec,
+            PreferredMaintenanceWindow="sun:23:00-mon:01:30",
+            SnapshotWindow="05:00-06:00",
+            NotificationTopicArn=topic,
+        ),
+    )
+    assert group["SnapshotWindow"] == "05:00-06:00" and group["AutoMinorVersionUpgrade"] is True
+    member = cache_cluster(ec, group["MemberClusters"][1])
+    assert member["PreferredMaintenanceWindow"] == "sun:23:00-mon:01:30" and member["SnapshotWindow"] == "05:00-06:00"
+    assert member["NotificationConfiguration"] == {"TopicArn": topic, "TopicStatus": "active"}
+    gid = group["ReplicationGroupId"]
+    ec.modify_replication_group(
+        ReplicationGroupId=gid,
+        PreferredMaintenanceWindow="wed:02:00-wed:03:00",
+        SnapshotWindow="04:00-05:00",
+        AutoMinorVersionUpgrade=False,
+        NotificationTopicStatus="inactive",
+        ApplyImmediately=True,
+    )
+    group = wait_available(ec, gid)
+    member = cache_cluster(ec, group["MemberClusters"][0])
+    assert member["PreferredMaintenanceWindow"] == "wed:02:00-wed:03:00" and member["SnapshotWindow"] == "04:00-05:00"
+    assert member["AutoMinorVersionUpgrade"] is False and group["AutoMinorVersionUpgrade"] is False
+    assert member["NotificationConfiguration"]["TopicStatus"] == "inactive"
+    # Unset, AWS chooses: well-formed, an hour long, apart.
+    chosen = cache_cluster(ec, ready(ec, create(ec))["MemberClusters"][0])
+    assert re.fullmatch(r"[a-z]{3}:\d\d:00-[a-z]{3}:\d\d:00", chosen["PreferredMaintenanceWindow"])
+    assert re.fullmatch(r"\d\d:00-\d\d:00", chosen["SnapshotWindow"])
+
+
+@pytest.mark.parametrize(
+    ("request_", "code"),
+    [
+        ({"PreferredMaintenanceWindow": "sun:05:00-sun:05:30"}, "InvalidParameterValue"),
+        ({"PreferredMaintenanceWindow": "sunday:05:00-sunday:06:00"}, "InvalidParameterValue"),
+        ({"SnapshotWindow": "5:00-6:00"}, "InvalidParameterValue"),
+        ({"SnapshotWindow": "05:00-05:59"}, "InvalidParameterValue"),
+        (
+            {"PreferredMaintenanceWindow": "sun:05:00-sun:07:00", "SnapshotWindow": "06:00-07:00"},
+            "InvalidParameterCombination",
+        ),
+        ({"NotificationTopicArn": "not-an-arn"}, "InvalidParameterValue"),
+        ({"NotificationTopicStatus": "paused"}, "InvalidParameterValue"),
+    ],
+)
+def test_window_requests_are_checked(elasticache, replicated, request_, code):
+    ec = elasticache.client()
+    assert (
+        error_of(lambda: ec.modify_replication_group(ReplicationGroupId=replicated, ApplyImmediately=True, **request_))[
+            0
+        ]
+        == code
+    )
