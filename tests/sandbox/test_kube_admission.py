@@ -25,6 +25,14 @@ SHARDED = {"enableSharding": True, "numShards": 2, "numReplicaNodes": 1}
 
 # One violation per CEL rule: (old spec for transition rules, or None; the spec that breaks it).
 CEL_CASES = {
+    "parameter names are lowercase letters, digits and hyphens, beginning with a letter": (
+        None,
+        {"parameters": {"MaxMemory-Policy": "allkeys-lru"}},
+    ),
+    "cluster-enabled follows enableSharding; leave it out of parameters": (
+        None,
+        {"parameters": {"cluster-enabled": "yes"}},
+    ),
     "defaultUserPassword is required unless managementPolicy is ObserveOnly": (None, {"defaultUserPassword": None}),
     "numShards greater than 1 requires enableSharding: true": (None, {"numShards": 3}),
     "a sharded cluster needs numReplicaNodes of at least 1": (None, {"enableSharding": True}),
@@ -132,9 +140,10 @@ def constraint_cases():
             for key in node["required"]:
                 yield f"{path}.{key} required", f"{path}.{key}", None, "FieldValueRequired"
             continue
-        yield f"{path} type", path, WRONG_TYPE[node["type"]], "FieldValueTypeInvalid"
+        wrong = True if node.get("x-kubernetes-int-or-string") else WRONG_TYPE[node["type"]]
+        yield f"{path} type", path, wrong, "FieldValueTypeInvalid"
         if "enum" in node:
-            bad = "not-a-choice" if node["type"] == "string" else 2
+            bad = "not-a-choice" if node.get("type") == "string" else 2
             yield f"{path} enum", path, bad, "FieldValueNotSupported"
         if "minimum" in node:
             yield f"{path} minimum", path, node["minimum"] - 1, "FieldValueInvalid"

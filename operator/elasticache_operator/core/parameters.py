@@ -223,8 +223,8 @@ def plan_parameters(
     drift: tuple[FieldChange, ...] = ()
     if wanted is not None and state.current is not None:
         current: Mapping[str, str | None] = state.current
+        known = sorted({*known, wanted.group_name})  # also one made by a visit that died before saying so
         if not state.exists:
-            known = sorted({*known, wanted.group_name})
             effects.append(EnsureParameterGroup(wanted.group_name, wanted.family, dict(tags), status=_made(known)))
             current = {}
         changes = parameter_changes(wanted, current, state.defaults)
@@ -235,7 +235,12 @@ def plan_parameters(
                     FieldChange(f"parameters.{name}", str(current.get(name)), value) for name, value in changes.modify
                 )
             waiting = sorted({*waiting, *changes.reboot}) if in_use else waiting
-        record = {"parametersDigest": wanted.digest, "parametersCheckedAt": now, "parametersPendingReboot": waiting}
+        record = {
+            "parametersDigest": wanted.digest,
+            "parametersCheckedAt": now,
+            "parametersPendingReboot": waiting,
+            **_made(known),
+        }
         effects.append(Record(status=record))
     elif state.current is None and not _pending(observed) and status.get("parametersPendingReboot"):
         effects.append(Record(status={"parametersPendingReboot": []}))

@@ -12,8 +12,11 @@ from ..aws.errors import AWSCallError
 from ..core import access, naming
 from ..core.decide import claimed_elsewhere
 from ..core.deletion import CreateSnapshotObject, FinalSnapshot, decide_deletion, policy_of
+from ..core.desired import family_of
 from ..core.effects import Event
 from ..core.observed import ObservedGroup
+from ..core.parameters import custom_group
+from ..core.spec import DEFAULT_ENGINE_VERSIONS
 from ..kube.objects import NamespaceTerminating
 from . import Deps, Outcome, Visit, confirmed, forget, locked, stamp
 from .cluster import Target
@@ -51,7 +54,7 @@ def _finalize(visit: Visit) -> Outcome:
     except AWSCallError as e:
         return _unfinished(failed(visit, e, {}))
     secret_name = visit.status.get("connectionSecretName", "")
-    made = tuple(visit.status.get("parameterGroups") or ())
+    made = _parameter_groups(visit, group_id)
     decided = decide_deletion(
         policy, observed, group_id, visit.identity.uid, deletion_stamp, secret_name, security_groups, final, made
     )
@@ -71,6 +74,18 @@ def _observed(visit: Visit, group_id: str) -> ObservedGroup | None:
     if observed is None or observed.status in ("available", "create-failed"):
         observed = visit.deps.observer.describe(group_id)  # gone, or about to be deleted: AWS says so, now
     return confirmed(visit, observed)
+
+
+def _parameter_groups(visit: Visit, group_id: str) -> tuple[str, ...]:
+    """The parameter groups status names, and the one the spec asks for (made by a visit that was cut
+    short before it could say so); one that is not there is skipped."""
+    made = set(visit.status.get("parameterGroups") or ())
+    spec = visit.spec
+    if spec.get("parameters"):
+        engine = spec.get("engine", "redis")
+        version = spec.get("engineVersion") or DEFAULT_ENGINE_VERSIONS.get(engine, "")
+        made.add(custom_group(group_id, family_of(engine, version)))
+    return tuple(sorted(made))
 
 
 def _security_groups(visit: Visit) -> list[tuple[str, str]]:

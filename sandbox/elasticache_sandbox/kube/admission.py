@@ -262,6 +262,8 @@ class SchemaAdmission:
         expected = schema.get("type")
         if value is None and schema.get("nullable"):
             return
+        if schema.get("x-kubernetes-int-or-string"):  # IntOrString: either, and nothing else
+            expected = "integer,string" if not (_is_type("integer", value) or isinstance(value, str)) else None
         if not _is_type(expected, value):
             detail = f'{path} in body must be of type {expected}: "{type_name(value)}"'
             errors.append(FieldError("Invalid value", path, type_name(value), detail))
