@@ -102,3 +102,30 @@ def test_the_schema_refuses_cluster_enabled_and_bad_names(cluster, namespace):
     assert "cluster-enabled follows enableSharding" in refusal["message"]
     refusal = cluster.refusal(lambda: cluster.create(namespace, "y", parameters={"MaxMemory": "1"}))
     assert "parameter names are lowercase" in refusal["message"]
+
+
+def test_redis_moves_to_valkey_in_place_with_its_parameters(cluster, aws, namespace):
+    cluster.password_secret(namespace)
+    created = cluster.create(
+        namespace,
+        "moving",
+        engineVersion="7.1",
+        deletionPolicy="Delete",
+        parameters={"maxmemory-policy": "allkeys-lfu"},
+    )
+    before = cluster.wait_ready(namespace, "moving", timeout=90)
+    gid = group_id_of(created)
+    secret = cluster.secret_data(namespace, "moving-redis")
+
+    cluster.patch_spec(namespace, "moving", {"engine": "valkey", "engineVersion": "8.0"})
+    obj = cluster.wait_settled(namespace, "moving", generation=2, timeout=120)
+    group = aws.group(gid)
+    assert group["Engine"] == "valkey" and obj["status"]["engineVersion"].startswith("8.0")
+    assert eventually(lambda: node_group(aws, gid).get("CacheParameterGroupName") == f"{gid}-valkey8", 60)
+    assert user_values(aws, f"{gid}-valkey8")["maxmemory-policy"] == "allkeys-lfu"
+    eventually(lambda: f"{gid}-redis7" not in parameter_groups(aws), 60, message="the Redis OSS group deleted")
+    assert cluster.secret_data(namespace, "moving-redis") == secret  # same endpoint, same password
+    assert obj["status"]["host"] == before["status"]["host"]
+
+    refusal = cluster.refusal(lambda: cluster.patch_spec(namespace, "moving", {"engine": "redis"}))
+    assert "engine can only move from redis to valkey" in refusal["message"]

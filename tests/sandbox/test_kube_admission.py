@@ -43,7 +43,8 @@ CEL_CASES = {
     "tag keys and values may hold only letters, digits, spaces and _ . : / = + - @": (None, {"tags": {"team": "a#b"}}),
     "enableSharding cannot be changed after creation": ({}, SHARDED),
     "port cannot be changed after creation": ({}, {"port": 6380}),
-    "engine cannot be changed after creation": ({}, {"engine": "valkey"}),
+    "engine can only move from redis to valkey (in place, one-way)": ({"engine": "valkey"}, {"engine": "redis"}),
+    "engine valkey needs engineVersion 7.2 or later": (None, {"engine": "valkey", "engineVersion": "7.1"}),
     "restoreFrom can only be set when the RedisCluster is created": ({}, {"restoreFrom": {"snapshotName": "s"}}),
     "restoreFrom needs exactly one of redisSnapshotName and snapshotName": (
         None,

@@ -241,3 +241,23 @@ def test_parameters_dropped_from_the_spec_put_the_default_group_back():
     steps = [e.step for e in decided.effects if hasattr(e, "step")]
     assert steps and steps[0].request["CacheParameterGroupName"] == "default.redis7"
     assert not [e for e in decided.effects if isinstance(e, DeleteParameterGroups)]  # still in use
+
+
+def test_redis_moves_to_valkey_in_one_modify_with_a_valkey_parameter_group():
+    valkey_group = custom_group(GROUP, "valkey8")
+    wanted = dataclasses.replace(desired(engine="valkey", engineVersion="8.0"), parameter_group=valkey_group)
+    plan = plan_changes(wanted, in_use(node_type="cache.t4g.small"))
+    [engine, node_type] = plan.steps
+    assert engine.request == {
+        "Engine": "valkey",
+        "EngineVersion": "8.0",
+        "CacheParameterGroupName": valkey_group,
+        "ApplyImmediately": True,
+    }
+    assert engine.changes[0].field == "engine" and node_type.request["CacheNodeType"] == "cache.t4g.micro"
+    assert not plan.unsupported
+
+
+def test_valkey_never_goes_back_to_redis():
+    back = plan_changes(desired(engineVersion="7.1"), dataclasses.replace(in_use(), engine="valkey"))
+    assert back.steps == () and "moves only from redis to valkey" in back.unsupported[0]

@@ -179,11 +179,9 @@ def _modify(
     desired: DesiredGroup, observed: ObservedGroup, unsupported: list[str], hold_slow_log: bool, spec_unchanged: bool
 ) -> list[Step]:
     """Node type, engine version, settings and slow-log delivery: each its own ModifyReplicationGroup."""
-    steps = []
-    if desired.node_type != observed.node_type:
-        said = f"node type {observed.node_type}→{desired.node_type}"
-        change = FieldChange("instanceSize", observed.node_type, desired.node_type)
-        steps.append(_modify_step({"CacheNodeType": desired.node_type}, said, change))
+    if desired.engine != observed.engine:
+        return [*_to_valkey(desired, observed), *_node_type(desired, observed)]
+    steps = _node_type(desired, observed)
     if observed.engine_version and not version_satisfies(observed.engine_version, desired.engine_version):
         if version_tuple(desired.engine_version) > version_tuple(observed.engine_version):
             said = f"engine version {observed.engine_version}→{desired.engine_version}"
@@ -244,6 +242,31 @@ def _modify(
         steps.append(_modify_step(settings, ", ".join(phrases), *changes))
     steps += [] if hold_slow_log else _slow_log(desired, observed)
     return steps
+
+
+def _to_valkey(desired: DesiredGroup, observed: ObservedGroup) -> list[Step]:
+    """Redis OSS → Valkey in place: Engine and EngineVersion in one ModifyReplicationGroup, with the
+    RedisCluster's own parameter group of the Valkey family when it has one (AWS moves a default group to
+    the new default by itself). Other settings wait until the engine has moved."""
+    if (desired.engine, observed.engine) != ("valkey", "redis") or not observed.engine_version:
+        return []
+    request: dict[str, Any] = {"Engine": "valkey", "EngineVersion": desired.engine_version}
+    if desired.parameter_group:
+        request["CacheParameterGroupName"] = desired.parameter_group
+    have = f"{observed.engine} {observed.engine_version}"
+    change = FieldChange("engine", have, f"valkey {desired.engine_version}")
+    return [_modify_step(request, f"engine {have}→valkey {desired.engine_version}", change)]
+
+
+def _node_type(desired: DesiredGroup, observed: ObservedGroup) -> list[Step]:
+    if desired.node_type == observed.node_type:
+        return []
+    change = FieldChange("instanceSize", observed.node_type, desired.node_type)
+    return [
+        _modify_step(
+            {"CacheNodeType": desired.node_type}, f"node type {observed.node_type}→{desired.node_type}", change
+        )
+    ]
 
 
 def _upgrade(desired: DesiredGroup, observed_version: str) -> dict[str, Any]:
@@ -326,10 +349,10 @@ def _unsupported(desired: DesiredGroup, observed: ObservedGroup) -> list[str]:
             f" {str(observed.sharded).lower()}, and sharding is fixed at creation: set it back, or create a new"
             " RedisCluster and move the data (e.g. restore a snapshot)"
         )
-    if desired.engine != observed.engine:
+    if desired.engine != observed.engine and (desired.engine, observed.engine) != ("valkey", "redis"):
         problems.append(
-            f"engine {desired.engine} differs from the group's {observed.engine}, and the engine is fixed at"
-            " creation: set it back, or create a new RedisCluster"
+            f"engine {desired.engine} differs from the group's {observed.engine}, and ElastiCache moves only from"
+            " redis to valkey: set it back, or restore a snapshot into a new RedisCluster"
         )
     if observed.port is not None and desired.port != observed.port:
         problems.append(

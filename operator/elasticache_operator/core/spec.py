@@ -133,6 +133,8 @@ def cross_field_problems(spec: RedisClusterSpec) -> list[str]:
         problems.append("enableAutomaticFailover needs numReplicaNodes of at least 1")
     if not spec.logging.disabled and spec.engine == "redis" and _major(spec.effective_engine_version) < 6:
         problems.append("slow-log delivery needs engineVersion 6.0 or later; set logging.disabled: true")
+    if spec.engine == "valkey" and re.match(r"^([0-6][.]|7[.][01]([.]|$))", spec.effective_engine_version):
+        problems.append("engine valkey needs engineVersion 7.2 or later")
     if any(k.lower().startswith("aws:") or k.startswith(OWNERSHIP_TAG_PREFIX) for k in spec.tags):
         problems.append("tag keys starting with aws: or elasticache-operator.io/ are reserved")
     if any(not 1 <= len(k) <= 128 for k in spec.tags):
@@ -150,8 +152,8 @@ def transition_problems(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
         problems.append("enableSharding cannot be changed after creation")
     if old.get("port", 6379) != new.get("port", 6379):
         problems.append("port cannot be changed after creation")
-    if old.get("engine", "redis") != new.get("engine", "redis"):
-        problems.append("engine cannot be changed after creation")
+    if old.get("engine", "redis") != new.get("engine", "redis") and new.get("engine") != "valkey":
+        problems.append("engine can only move from redis to valkey (in place, one-way)")
     if old.get("restoreFrom") != new.get("restoreFrom"):
         problems.append("restoreFrom can only be set when the RedisCluster is created")
     return problems
