@@ -18,11 +18,16 @@ import socket
 import subprocess
 import sys
 import time
-from typing import Any, TypedDict, cast
+from typing import TYPE_CHECKING, Any, TypedDict, cast
+
+if TYPE_CHECKING:
+    import redis
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 STATE = pathlib.Path(os.environ.get("SANDBOX_STATE", ROOT / ".sandbox"))
 SERVICES = ("kube-api", "elasticache-api", "operator")
+RESTORED = "catalog"  # the example the demo deletes (deletionPolicy: Snapshot) and restores from its final snapshot
+PROOF_KEY = "backup:proof"
 
 
 def _free_port() -> int:
@@ -187,9 +192,11 @@ def demo() -> None:
             data = _print_secret(env, item)
             if "REDIS_CA" in env:
                 _use(data, env["REDIS_CA"])
-        _step("kubectl delete rediscluster catalog  (deletionPolicy: Snapshot)")
-        _kubectl(env, "delete", "rediscluster", "catalog", "--wait=true", "--timeout=120s")
+        proof = _write_proof(env, next(i for i in clusters if i["metadata"]["name"] == RESTORED))
+        _step(f"kubectl delete rediscluster {RESTORED}  (deletionPolicy: Snapshot)")
+        _kubectl(env, "delete", "rediscluster", RESTORED, "--wait=true", "--timeout=120s")
         _print_snapshots(env)
+        _restore(env, proof)
     except subprocess.CalledProcessError as e:
         print(
             f"\ndemo failed: {' '.join(map(str, e.cmd))} exited with {e.returncode}; logs in {STATE}", file=sys.stderr
@@ -265,6 +272,56 @@ def _use(data: dict[str, str], ca: str) -> None:
         else:
             raise SystemExit("the replica behind readerHost never saw the write")
         print(f"  GET currentTime via readerHost -> {_text(reader.get('currentTime'))}")
+
+
+def _connection(env: dict[str, str], cluster: str) -> dict[str, str]:
+    """A RedisCluster's connection Secret, decoded."""
+    obj = json.loads(_kubectl(env, "get", "rediscluster", cluster, "-o", "json", capture=True))
+    name = obj["status"]["connectionSecretName"]
+    secret = json.loads(_kubectl(env, "get", "secret", name, "-o", "json", capture=True))
+    return {k: base64.b64decode(v).decode() for k, v in secret["data"].items()}
+
+
+def _app(data: dict[str, str], ca: str) -> redis.Redis:
+    """What an app connects with: the Secret's url alone, and the sandbox's CA."""
+    import redis
+
+    return redis.Redis.from_url(data["url"], ssl_ca_certs=ca, socket_timeout=5)
+
+
+def _write_proof(env: dict[str, str], cluster: dict[str, Any]) -> str:
+    """A key written through the connection Secret, to be read back from the restored cluster."""
+    name = cluster["metadata"]["name"]
+    value = f"written to {name} before it was deleted, at {datetime.datetime.now(datetime.UTC):%H:%M:%S}Z"
+    _step(f"SET {PROOF_KEY} in {name}, through its Secret")
+    _app(_connection(env, name), env["REDIS_CA"]).set(PROOF_KEY, value)
+    print(f"  SET {PROOF_KEY} {value!r}")
+    return value
+
+
+def _restore(env: dict[str, str], proof: str) -> None:
+    """Back from the final snapshot in one step: a new RedisCluster restored from `<name>-final`."""
+    import yaml
+
+    final = f"{RESTORED}-final"
+    _step(f"kubectl get redissnapshots  ({final}: the data of the deleted {RESTORED})")
+    _kubectl(env, "wait", "--for=condition=Ready", f"redissnapshot/{final}", "--timeout=120s")
+    _kubectl(env, "get", "redissnapshots")
+    docs = yaml.safe_load_all((ROOT / "examples" / "replicated.yaml").read_text())
+    cluster = next(d for d in docs if d["kind"] == "RedisCluster" and d["metadata"]["name"] == RESTORED)
+    cluster["spec"]["restoreFrom"] = {"redisSnapshotName": final}
+    manifest = STATE / f"{RESTORED}-restored.yaml"
+    manifest.write_text(yaml.safe_dump(cluster, sort_keys=False))
+    _step(f"kubectl apply -f {manifest.name}  (examples/replicated.yaml's {RESTORED}, plus restoreFrom)")
+    print(f"  restoreFrom: {{redisSnapshotName: {final}}}")
+    _kubectl(env, "apply", "-f", str(manifest))
+    _kubectl(env, "wait", "--for=condition=Ready", f"rediscluster/{RESTORED}", "--timeout=180s")
+    _kubectl(env, "get", "redisclusters", RESTORED)
+    _step(f"GET {PROOF_KEY} from the restored {RESTORED}, through its new Secret")
+    got = _app(_connection(env, RESTORED), env["REDIS_CA"]).get(PROOF_KEY)
+    print(f"  GET {PROOF_KEY} -> {_text(got) if got is not None else '(nil)'!r}")
+    if got is None or _text(got) != proof:
+        raise SystemExit(f"the restored {RESTORED} does not hold the key written before the deletion")
 
 
 def _print_snapshots(env: dict[str, str]) -> None:
