@@ -129,3 +129,41 @@ def test_redis_moves_to_valkey_in_place_with_its_parameters(cluster, aws, namesp
 
     refusal = cluster.refusal(lambda: cluster.patch_spec(namespace, "moving", {"engine": "redis"}))
     assert "engine can only move from redis to valkey" in refusal["message"]
+
+
+def test_a_parameter_that_needs_a_reboot_is_reported_until_the_nodes_are_rebooted(cluster, aws, namespace):
+    cluster.password_secret(namespace)
+    created = cluster.create(
+        namespace,
+        "reboot",
+        engineVersion="7.1",
+        deletionPolicy="Delete",
+        parameters={"maxmemory-policy": "allkeys-lru"},
+    )
+    cluster.wait_ready(namespace, "reboot", timeout=90)
+    gid = group_id_of(created)
+    eventually(lambda: cluster.condition(namespace, "reboot", "ParametersApplied").get("status") == "True", 60)
+
+    changed = {"maxmemory-policy": "allkeys-lru", "acl-pubsub-default": "resetchannels"}  # requires-reboot
+    cluster.patch_spec(namespace, "reboot", {"parameters": changed})
+    waiting = eventually(
+        lambda: (
+            (condition := cluster.condition(namespace, "reboot", "ParametersApplied")).get("reason") == "PendingReboot"
+            and condition
+        ),
+        60,
+        message="PendingReboot",
+    )
+    assert waiting["status"] == "False" and waiting["message"].startswith("acl-pubsub-default wait for a reboot")
+    assert cluster.get(namespace, "reboot")["status"]["parametersPendingReboot"] == ["acl-pubsub-default"]
+    assert cluster.condition(namespace, "reboot")["status"] == "True"  # Ready all the same: it serves
+    assert aws.calls("RebootCacheCluster") == 0  # never on its own
+
+    node = aws.group(gid)["MemberClusters"][0]
+    aws.elasticache.reboot_cache_cluster(CacheClusterId=node, CacheNodeIdsToReboot=["0001"])
+    eventually(
+        lambda: cluster.condition(namespace, "reboot", "ParametersApplied").get("status") == "True",
+        120,
+        message="in effect",
+    )
+    assert not cluster.get(namespace, "reboot")["status"].get("parametersPendingReboot")

@@ -67,10 +67,10 @@ DEFAULTS = (
         "ChangeType": "requires-reboot",
     },
     {
-        "ParameterName": "close-on-replica-write",
-        "ParameterValue": "yes",
+        "ParameterName": "acl-pubsub-default",
+        "ParameterValue": "allchannels",
         "DataType": "string",
-        "AllowedValues": "yes,no",
+        "AllowedValues": "resetchannels,allchannels",
         "IsModifiable": True,
         "ChangeType": "requires-reboot",
     },
@@ -140,12 +140,12 @@ def test_a_new_group_gets_its_parameter_group_made_and_filled_before_it_is_creat
 
 def test_changes_set_new_values_and_reset_removed_ones_naming_those_that_wait_for_a_reboot():
     wanted = wanted_parameters({"maxmemory-policy": "allkeys-lru"}, GROUP, "redis", "7.1", sharded=False)
-    current = {"maxmemory-policy": "volatile-lru", "close-on-replica-write": "no", "timeout": "0"}
+    current = {"maxmemory-policy": "volatile-lru", "acl-pubsub-default": "resetchannels", "timeout": "0"}
     changes = parameter_changes(wanted, current, DEFAULTS)
     assert changes.modify == (("maxmemory-policy", "allkeys-lru"),)
-    assert changes.reset == ("close-on-replica-write",) and changes.reboot == ("close-on-replica-write",)
+    assert changes.reset == ("acl-pubsub-default",) and changes.reboot == ("acl-pubsub-default",)
     assert not parameter_changes(
-        wanted, {**current, "maxmemory-policy": "allkeys-lru", "close-on-replica-write": "yes"}, DEFAULTS
+        wanted, {**current, "maxmemory-policy": "allkeys-lru", "acl-pubsub-default": "allchannels"}, DEFAULTS
     )
 
 
@@ -180,14 +180,14 @@ def test_the_visit_says_drift_as_a_warning_event():
 
 
 def test_parameters_that_need_a_reboot_are_reported_until_the_nodes_have_them():
-    wanted = wanted_parameters({"close-on-replica-write": "no"}, GROUP, "redis", "7.1", sharded=False)
-    state = ParametersState(wanted, DEFAULTS, {"close-on-replica-write": "yes"}, known_groups=(MINE,))
+    wanted = wanted_parameters({"acl-pubsub-default": "resetchannels"}, GROUP, "redis", "7.1", sharded=False)
+    state = ParametersState(wanted, DEFAULTS, {"acl-pubsub-default": "allchannels"}, known_groups=(MINE,))
     plan = plan_parameters(state, in_use(), {}, {}, spec_in_effect=False, now=NOW.isoformat())
-    assert plan.effects[-1].status["parametersPendingReboot"] == ["close-on-replica-write"]
+    assert plan.effects[-1].status["parametersPendingReboot"] == ["acl-pubsub-default"]
     assert plan.condition[0] == "False" and plan.condition[1] == "PendingReboot"
-    assert "close-on-replica-write" in plan.condition[2] and "reboot" in plan.condition[2]
+    assert "acl-pubsub-default" in plan.condition[2] and "reboot" in plan.condition[2]
 
-    waiting = {"parametersPendingReboot": ["close-on-replica-write"]}
+    waiting = {"parametersPendingReboot": ["acl-pubsub-default"]}
     later = dataclasses.replace(state, current=None)
     still = plan_parameters(later, in_use(parameter_apply_status="pending-reboot"), {}, waiting, True, "")
     assert still.condition[1] == "PendingReboot"
@@ -197,8 +197,8 @@ def test_parameters_that_need_a_reboot_are_reported_until_the_nodes_have_them():
 
 
 def test_a_sharded_group_is_told_that_aws_cannot_reboot_it():
-    wanted = wanted_parameters({"close-on-replica-write": "no"}, GROUP, "redis", "7.1", sharded=True)
-    state = ParametersState(wanted, DEFAULTS, {"close-on-replica-write": "yes"}, known_groups=(MINE,))
+    wanted = wanted_parameters({"acl-pubsub-default": "resetchannels"}, GROUP, "redis", "7.1", sharded=True)
+    state = ParametersState(wanted, DEFAULTS, {"acl-pubsub-default": "allchannels"}, known_groups=(MINE,))
     sharded = dataclasses.replace(in_use(), sharded=True)
     plan = plan_parameters(state, sharded, {}, {}, spec_in_effect=False, now="")
     assert "cannot reboot a sharded" in plan.condition[2]

@@ -173,6 +173,7 @@ class SetParameters(Effect):
 
     name: str
     changes: ParameterChanges
+    in_use_by: str = ""  # the replication group whose nodes use it (described again afterwards)
 
 
 @dataclass(frozen=True)
@@ -229,7 +230,8 @@ def plan_parameters(
             current = {}
         changes = parameter_changes(wanted, current, state.defaults)
         if changes:
-            effects.append(SetParameters(wanted.group_name, changes))
+            user = observed.group_id if in_use and observed is not None else ""
+            effects.append(SetParameters(wanted.group_name, changes, user))
             if spec_in_effect and status.get("parametersDigest") == wanted.digest:
                 drift = tuple(
                     FieldChange(f"parameters.{name}", str(current.get(name)), value) for name, value in changes.modify
@@ -252,7 +254,8 @@ def plan_parameters(
 
 
 def _pending(observed: ObservedGroup | None) -> bool:
-    return observed is not None and observed.parameter_apply_status == "pending-reboot"
+    """The nodes have not taken every value yet; only `in-sync` says they have."""
+    return observed is not None and observed.parameter_apply_status in ("pending-reboot", "applying")
 
 
 def _made(names: Sequence[str]) -> dict[str, Any]:

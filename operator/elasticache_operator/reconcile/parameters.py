@@ -57,6 +57,8 @@ def _ensure_parameter_group(effect: EnsureParameterGroup, visit: Visit, carried:
 def _set_parameters(effect: SetParameters, visit: Visit, carried: Carried) -> None:
     changes = effect.changes
     visit.deps.elasticache.set_parameters(effect.name, list(changes.modify), list(changes.reset))
+    if effect.in_use_by:  # its nodes report what they applied (ParameterApplyStatus): read them again
+        visit.deps.observer.noted_change(effect.in_use_by)
     said = [f"{name}={value}" for name, value in changes.modify] + [f"{name} (default)" for name in changes.reset]
     carried.events.append(Event("Normal", "ParametersSet", f"Parameter group {effect.name}: {', '.join(said)}"))
 
