@@ -167,3 +167,48 @@ def test_a_parameter_that_needs_a_reboot_is_reported_until_the_nodes_are_reboote
         message="in effect",
     )
     assert not cluster.get(namespace, "reboot")["status"].get("parametersPendingReboot")
+
+
+def test_cluster_mode_goes_on_in_place_and_the_secret_follows(cluster, aws, namespace):
+    cluster.password_secret(namespace)
+    created = cluster.create(
+        namespace,
+        "growing",
+        engineVersion="7.1",
+        numReplicaNodes=1,
+        enableAutomaticFailover=True,
+        deletionPolicy="Delete",
+        parameters={"maxmemory-policy": "allkeys-lru"},
+    )
+    cluster.wait_ready(namespace, "growing", timeout=90)
+    gid = group_id_of(created)
+    assert cluster.secret_data(namespace, "growing-redis")["sharding"] == "disabled"
+
+    cluster.patch_spec(namespace, "growing", {"enableSharding": True, "numShards": 2})
+    obj = cluster.wait_settled(namespace, "growing", generation=2, timeout=180)
+    group = aws.group(gid)
+    assert group["ClusterEnabled"] and group["ClusterMode"] == "enabled" and len(group["NodeGroups"]) == 2
+    steps = [
+        e.message
+        for e in sorted(
+            cluster.core.list_namespaced_event(namespace).items, key=lambda e: int(e.metadata.resource_version)
+        )
+        if e.involved_object.name == "growing" and e.reason == "ApplyingChange"
+    ]
+    assert [s.split(": ", 1)[1].split(" (")[0] for s in steps] == [
+        "ModifyReplicationGroup cluster mode compatible",
+        "ModifyReplicationGroup cluster mode enabled",
+        "ModifyReplicationGroupShardConfiguration 1→2 shards",
+    ]
+    data = eventually(lambda: (d := cluster.secret_data(namespace, "growing-redis"))["sharding"] == "enabled" and d, 60)
+    assert data["host"] == group["ConfigurationEndpoint"]["Address"] == obj["status"]["host"]
+    assert data["readerHost"] == ""  # no reader endpoint in cluster mode
+    mine = f"{gid}-redis7-cluster-on"
+    assert node_group(aws, gid).get("CacheParameterGroupName") == mine
+    assert user_values(aws, mine)["cluster-enabled"] == "yes"
+    eventually(lambda: f"{gid}-redis7" not in parameter_groups(aws), 60, message="the old group deleted")
+
+    refusal = cluster.refusal(
+        lambda: cluster.patch_spec(namespace, "growing", {"enableSharding": False, "numShards": 1})
+    )
+    assert "enableSharding can only be turned on" in refusal["message"]

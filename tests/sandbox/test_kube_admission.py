@@ -41,7 +41,7 @@ CEL_CASES = {
     "tag keys starting with aws: or elasticache-operator.io/ are reserved": (None, {"tags": {"AWS:stack": "x"}}),
     "tag keys must be 1 to 128 characters long": (None, {"tags": {"k" * 129: "x"}}),
     "tag keys and values may hold only letters, digits, spaces and _ . : / = + - @": (None, {"tags": {"team": "a#b"}}),
-    "enableSharding cannot be changed after creation": ({}, SHARDED),
+    "enableSharding can only be turned on (in place, one-way)": (SHARDED, {"enableSharding": False, "numShards": 1}),
     "port cannot be changed after creation": ({}, {"port": 6380}),
     "engine can only move from redis to valkey (in place, one-way)": ({"engine": "valkey"}, {"engine": "redis"}),
     "engine valkey needs engineVersion 7.2 or later": (None, {"engine": "valkey", "engineVersion": "7.1"}),

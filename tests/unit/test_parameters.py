@@ -131,11 +131,13 @@ def test_a_new_group_gets_its_parameter_group_made_and_filled_before_it_is_creat
     kinds = [type(e) for e in decided.effects]
     assert kinds.index(EnsureParameterGroup) < kinds.index(SetParameters) < kinds.index(CreateGroup)
     made = next(e for e in decided.effects if isinstance(e, EnsureParameterGroup))
-    assert made.name == MINE and made.family == "redis7" and made.status == {"parameterGroups": [MINE]}
+    sharded_group = custom_group(GROUP, "redis7", sharded=True)
+    assert made.name == sharded_group == f"{MINE}-cluster-on" and made.family == "redis7"
+    assert made.status == {"parameterGroups": [sharded_group]}
     filled = next(e for e in decided.effects if isinstance(e, SetParameters))
     assert dict(filled.changes.modify) == {"maxmemory-policy": "allkeys-lru", "cluster-enabled": "yes"}
     create = next(e for e in decided.effects if isinstance(e, CreateGroup))
-    assert create.request["CacheParameterGroupName"] == MINE
+    assert create.request["CacheParameterGroupName"] == sharded_group
 
 
 def test_changes_set_new_values_and_reset_removed_ones_naming_those_that_wait_for_a_reboot():
@@ -199,7 +201,7 @@ def test_parameters_that_need_a_reboot_are_reported_until_the_nodes_have_them():
 def test_a_sharded_group_is_told_that_aws_cannot_reboot_it():
     wanted = wanted_parameters({"acl-pubsub-default": "resetchannels"}, GROUP, "redis", "7.1", sharded=True)
     state = ParametersState(wanted, DEFAULTS, {"acl-pubsub-default": "allchannels"}, known_groups=(MINE,))
-    sharded = dataclasses.replace(in_use(), sharded=True)
+    sharded = dataclasses.replace(in_use(), sharded=True, parameter_group=wanted.group_name)
     plan = plan_parameters(state, sharded, {}, {}, spec_in_effect=False, now="")
     assert "cannot reboot a sharded" in plan.condition[2]
 
@@ -261,3 +263,38 @@ def test_redis_moves_to_valkey_in_one_modify_with_a_valkey_parameter_group():
 def test_valkey_never_goes_back_to_redis():
     back = plan_changes(desired(engineVersion="7.1"), dataclasses.replace(in_use(), engine="valkey"))
     assert back.steps == () and "moves only from redis to valkey" in back.unsupported[0]
+
+
+def replicated(failover=True, **fields):
+    return dataclasses.replace(
+        observed(engine_version="7.1.0", replicas=1, failover=failover), **{"cluster_mode": "disabled", **fields}
+    )
+
+
+def test_cluster_mode_goes_on_in_place_through_compatible_with_a_cluster_enabled_group():
+    wanted = desired(engineVersion="7.1", enableSharding=True, numShards=2, numReplicaNodes=1)
+    [compatible] = plan_changes(wanted, replicated()).steps
+    assert compatible.request == {
+        "ClusterMode": "compatible",
+        "CacheParameterGroupName": "default.redis7.cluster.on",
+        "ApplyImmediately": True,
+    }
+    [enabled] = plan_changes(wanted, replicated(cluster_mode="compatible")).steps
+    assert enabled.request == {"ClusterMode": "enabled", "ApplyImmediately": True}
+    assert "configuration endpoint" in enabled.summary and enabled.changes[0].field == "enableSharding"
+
+
+def test_what_cluster_mode_needs_comes_first_and_shards_only_after():
+    wanted = desired(engineVersion="7.1", enableSharding=True, numShards=3, numReplicaNodes=2)
+    steps = plan_changes(wanted, replicated(failover=False)).steps
+    assert [s.operation for s in steps] == ["IncreaseReplicaCount", "ModifyReplicationGroup", "ModifyReplicationGroup"]
+    assert steps[1].request["AutomaticFailoverEnabled"] is True and steps[2].request["ClusterMode"] == "compatible"
+    assert not any("NodeGroupCount" in s.request for s in steps)
+
+
+def test_cluster_mode_is_refused_in_words_on_an_old_engine_and_never_turned_off():
+    old = plan_changes(desired(engineVersion="6.2", enableSharding=True, numReplicaNodes=1), replicated())
+    assert old.steps == () and "needs engineVersion 7.0 or later" in old.unsupported[0]
+    sharded = dataclasses.replace(observed(engine_version="7.1.0", sharded=True, replicas=1), cluster_mode="enabled")
+    off = plan_changes(desired(engineVersion="7.1", numReplicaNodes=1), sharded)
+    assert off.steps == () and "cannot turn off" in off.unsupported[0]

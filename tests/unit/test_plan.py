@@ -157,7 +157,7 @@ def test_tags_the_operator_never_set_are_left_alone():
 
 def test_what_only_a_new_cluster_can_change_is_refused_with_what_to_do():
     resharded = plan_changes(desired(enableSharding=True, numReplicaNodes=1, numShards=2), observed())
-    assert resharded.steps == () and any("sharding is fixed at creation" in u for u in resharded.unsupported)
+    assert resharded.steps == () and any("needs engineVersion 7.0 or later" in u for u in resharded.unsupported)
     moved = plan_changes(desired(port=6380), observed())
     assert any("port is fixed at creation" in u and "create a new RedisCluster" in u for u in moved.unsupported)
     assert plan_changes(desired(numReplicaNodes=2), observed()).unsupported == ()

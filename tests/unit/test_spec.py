@@ -68,7 +68,7 @@ def test_transitions_refuse_immutable_changes():
     assert transition_problems(old, {**old, "numShards": 3}) == []
     assert transition_problems(old, {**old, "numReplicaNodes": 2}) == []  # AWS resizes sharded groups too
     assert transition_problems(old, {**old, "enableSharding": False}) == [
-        "enableSharding cannot be changed after creation"
+        "enableSharding can only be turned on (in place, one-way)"
     ]
     flat = spec(numReplicaNodes=1)
     assert transition_problems(flat, {**flat, "numReplicaNodes": 2}) == []

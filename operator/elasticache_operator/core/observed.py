@@ -55,6 +55,7 @@ class ObservedGroup:
     notification_topic_arn: str = ""  # "" when none is set (or it is inactive)
     parameter_group: str = ""  # the cache parameter group its nodes use ("" until a node is listed)
     parameter_apply_status: str = ""  # in-sync, applying or pending-reboot
+    cluster_mode: str = ""  # ClusterMode: enabled, disabled, or compatible (on its way to enabled)
 
     @property
     def slow_log_enabled(self) -> bool:
@@ -97,6 +98,7 @@ def observed_group(group: dict[str, Any], engine_version: str | None, tags: dict
         primaries=tuple(_primary_of(g) for g in node_groups),
         snapshot_window=str(group.get("SnapshotWindow") or ""),
         auto_minor_version_upgrade=group.get("AutoMinorVersionUpgrade"),
+        cluster_mode=str(group.get("ClusterMode") or ""),
     )
 
 

@@ -1,7 +1,8 @@
 """Engine parameters (spec.parameters): the custom cache parameter group a RedisCluster gets, checked
 against the family's engine defaults before AWS sees a value, and what must change in it.
 
-One custom group per RedisCluster and family, named after the replication group (`<group id>-redis7`), so
+One custom group per RedisCluster and family, named after the replication group (`<group id>-redis7`, and
+`-cluster-on` after it when sharded), so
 a restart finds it again and an upgrade across families gets a group of its own beside the old one. With
 no parameters the group keeps AWS's default group, and no custom group is made. The rules are those of
 DescribeEngineDefaultParameters (read once per family and cached by the shell): a name the family has, a
@@ -32,8 +33,10 @@ KEYSPACE_EVENT_LETTERS = frozenset("KEg$lshzxeA")
 _INTEGER = re.compile(r"^-?[0-9]+$")
 
 
-def custom_group(group_id: str, family: str) -> str:
-    return f"{group_id}-{family.replace('.', '-')}"
+def custom_group(group_id: str, family: str, sharded: bool = False) -> str:
+    """Sharded groups get their own (cluster-enabled yes), which AWS lets be set only in a group no node
+    uses yet: turning cluster mode on in place moves to a new group rather than changing the one in use."""
+    return f"{group_id}-{family.replace('.', '-')}" + ("-cluster-on" if sharded else "")
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,7 @@ def wanted_parameters(
         return None
     family = family_of(engine, version)
     values = {**parameters, **({CLUSTER_ENABLED: "yes"} if sharded else {})}
-    return WantedParameters(family, custom_group(group_id, family), values, dict(parameters))
+    return WantedParameters(family, custom_group(group_id, family, sharded), values, dict(parameters))
 
 
 def parameter_problems(values: Mapping[str, str], family: str, defaults: Sequence[Mapping[str, Any]]) -> list[str]:

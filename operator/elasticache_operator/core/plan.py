@@ -96,7 +96,9 @@ def plan_changes(
         )
     )
     if desired.sharded != observed.sharded:
-        return Plan((), add, remove, tuple(unsupported))
+        converting = desired.sharded and not unsupported
+        moving = _to_cluster_mode(desired, observed, hold_slow_log, version_in_effect) if converting else []
+        return Plan(tuple(moving), add, remove, tuple(unsupported))
     steps: list[Step] = []
     steps += _shards_out(desired, observed)
     steps += _replicas_up(desired, observed)
@@ -108,6 +110,23 @@ def plan_changes(
     if desired.slow_log and (log_retention_applied != desired.slow_log.retention_days or not observed.slow_log_enabled):
         log_group = None if hold_slow_log else desired.slow_log
     return Plan(tuple(steps), add, remove, tuple(unsupported), log_group)
+
+
+def _to_cluster_mode(
+    desired: DesiredGroup, observed: ObservedGroup, hold_slow_log: bool, version_in_effect: str | None
+) -> list[Step]:
+    """Cluster mode on in place, in its own place in the order: what it needs first (replicas, automatic
+    failover, the engine version), then ClusterMode compatible (both protocols answer; no other change is
+    allowed meanwhile) with a cluster-enabled parameter group, then enabled. Shards are added after."""
+    change = FieldChange("enableSharding", "false", "true")
+    if observed.cluster_mode == "compatible":
+        said = "cluster mode enabled (the connection Secret's host becomes the configuration endpoint)"
+        return [_modify_step({"ClusterMode": "enabled"}, said, change)]
+    first = _replicas_up(desired, observed)
+    first += _modify(desired, observed, [], hold_slow_log, version_in_effect == desired.engine_version, converting=True)
+    group = desired.parameter_group or default_parameter_group(desired.engine, desired.engine_version, True)
+    request = {"ClusterMode": "compatible", "CacheParameterGroupName": group}
+    return [*first, _modify_step(request, f"cluster mode compatible (parameter group {group})", change)]
 
 
 def _shards_out(desired: DesiredGroup, observed: ObservedGroup) -> list[Step]:
@@ -176,7 +195,12 @@ def _replica_step(operation: str, observed: ObservedGroup, shards: list[int], wa
 
 
 def _modify(
-    desired: DesiredGroup, observed: ObservedGroup, unsupported: list[str], hold_slow_log: bool, spec_unchanged: bool
+    desired: DesiredGroup,
+    observed: ObservedGroup,
+    unsupported: list[str],
+    hold_slow_log: bool,
+    spec_unchanged: bool,
+    converting: bool = False,
 ) -> list[Step]:
     """Node type, engine version, settings and slow-log delivery: each its own ModifyReplicationGroup."""
     if desired.engine != observed.engine:
@@ -228,7 +252,7 @@ def _modify(
         changes.append(FieldChange("notificationTopicArn", have, desired.notification_topic_arn))
     upgrading = any("EngineVersion" in step.request for step in steps)
     if (want := desired.parameter_group) and observed.parameter_group and observed.parameter_group != want:
-        if not upgrading:  # an upgrade across families carries the group itself
+        if not (upgrading or converting):  # an upgrade across families, or to cluster mode, carries it
             settings["CacheParameterGroupName"] = want
             phrases.append(f"parameter group {observed.parameter_group}→{want}")
             changes.append(FieldChange("parameters (parameter group)", observed.parameter_group, want))
@@ -267,6 +291,10 @@ def _node_type(desired: DesiredGroup, observed: ObservedGroup) -> list[Step]:
             {"CacheNodeType": desired.node_type}, f"node type {observed.node_type}→{desired.node_type}", change
         )
     ]
+
+
+def _cluster_mode_capable(desired: DesiredGroup) -> bool:
+    return version_tuple(desired.engine_version) >= ((7, 2) if desired.engine == "valkey" else (7, 0))
 
 
 def _upgrade(desired: DesiredGroup, observed_version: str) -> dict[str, Any]:
@@ -343,11 +371,15 @@ def auth_token_step(pending: Pending) -> Step:
 def _unsupported(desired: DesiredGroup, observed: ObservedGroup) -> list[str]:
     """What only a new RedisCluster can change, each with what to do instead."""
     problems = []
-    if desired.sharded != observed.sharded:
+    if observed.sharded and not desired.sharded:
         problems.append(
-            f"enableSharding is {str(desired.sharded).lower()} but the group was created with"
-            f" {str(observed.sharded).lower()}, and sharding is fixed at creation: set it back, or create a new"
-            " RedisCluster and move the data (e.g. restore a snapshot)"
+            "enableSharding is false but the group runs in cluster mode, which ElastiCache cannot turn off: set it"
+            " back, or restore a snapshot into a new RedisCluster without sharding"
+        )
+    elif desired.sharded and not observed.sharded and not _cluster_mode_capable(desired):
+        problems.append(
+            f"turning cluster mode on in place needs engineVersion 7.0 or later (valkey 7.2), not"
+            f" {desired.engine_version}: raise engineVersion in the same change"
         )
     if desired.engine != observed.engine and (desired.engine, observed.engine) != ("valkey", "redis"):
         problems.append(

@@ -148,8 +148,8 @@ def cross_field_problems(spec: RedisClusterSpec) -> list[str]:
 def transition_problems(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     """The CRD's `self == oldSelf` rules, on raw specs (defaults already applied by the API server)."""
     problems = []
-    if old.get("enableSharding", False) != new.get("enableSharding", False):
-        problems.append("enableSharding cannot be changed after creation")
+    if old.get("enableSharding", False) and not new.get("enableSharding", False):
+        problems.append("enableSharding can only be turned on (in place, one-way)")
     if old.get("port", 6379) != new.get("port", 6379):
         problems.append("port cannot be changed after creation")
     if old.get("engine", "redis") != new.get("engine", "redis") and new.get("engine") != "valkey":

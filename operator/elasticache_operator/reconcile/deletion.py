@@ -84,7 +84,7 @@ def _parameter_groups(visit: Visit, group_id: str) -> tuple[str, ...]:
     if spec.get("parameters"):
         engine = spec.get("engine", "redis")
         version = spec.get("engineVersion") or DEFAULT_ENGINE_VERSIONS.get(engine, "")
-        made.add(custom_group(group_id, family_of(engine, version)))
+        made.add(custom_group(group_id, family_of(engine, version), bool(spec.get("enableSharding"))))
     return tuple(sorted(made))
 
 
