@@ -67,3 +67,30 @@ def test_a_throttled_read_of_the_parameters_is_waited_out(stack, cluster, aws, n
             assert obj["status"]["parameterGroups"] == [f"{gid}-redis7"]
     finally:
         aws.clear_faults()
+
+
+@pytest.mark.parametrize("fate", sorted(FATES))
+def test_killed_while_cluster_mode_goes_on(stack, cluster, aws, namespace, fate):
+    """The ClusterMode compatible call sent or lost as the operator dies: the next one reads where the
+    group is (disabled, compatible or enabled) and goes on from there, never asking for a step twice."""
+    spec = {"engineVersion": "7.1", "numReplicaNodes": 1, "enableAutomaticFailover": True, "deletionPolicy": "Delete"}
+    with stack.operator("operator-first"):
+        created = cluster.create(namespace, "converting", **spec)
+        cluster.wait_ready(namespace, "converting", timeout=90)
+    gid = group_id_of(created)
+    modifies = aws.calls("ModifyReplicationGroup")
+    killed_during(
+        stack,
+        "ModifyReplicationGroup",
+        fate,
+        modifies,
+        lambda: cluster.patch_spec(namespace, "converting", {"enableSharding": True, "numShards": 2}),
+    )
+    with stack.operator("operator-restarted"):
+        cluster.wait_settled(namespace, "converting", generation=2, timeout=180)
+        group = aws.group(gid)
+        assert group["ClusterMode"] == "enabled" and len(group["NodeGroups"]) == 2
+        # compatible (once more if it was lost) and enabled: never a refused or repeated step
+        assert aws.calls("ModifyReplicationGroup") - modifies == (2 if fate == "sent" else 3)
+        assert cluster.secret_data(namespace, "converting-redis")["sharding"] == "enabled"
+        assert "AWSError" not in cluster.event_reasons(namespace, "converting")
