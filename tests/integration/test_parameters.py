@@ -195,7 +195,7 @@ def test_cluster_mode_goes_on_in_place_and_the_secret_follows(cluster, aws, name
         )
         if e.involved_object.name == "growing" and e.reason == "ApplyingChange"
     ]
-    assert [s.split(": ", 1)[1].split(" (")[0] for s in steps] == [
+    assert [s.split(": ", 1)[1].split(" (")[0].split(",")[0] for s in steps] == [
         "ModifyReplicationGroup cluster mode compatible",
         "ModifyReplicationGroup cluster mode enabled",
         "ModifyReplicationGroupShardConfiguration 1→2 shards",

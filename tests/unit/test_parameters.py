@@ -298,3 +298,33 @@ def test_cluster_mode_is_refused_in_words_on_an_old_engine_and_never_turned_off(
     sharded = dataclasses.replace(observed(engine_version="7.1.0", sharded=True, replicas=1), cluster_mode="enabled")
     off = plan_changes(desired(engineVersion="7.1", numReplicaNodes=1), sharded)
     assert off.steps == () and "cannot turn off" in off.unsupported[0]
+
+
+def _api_tables():
+    """Every family's parameters as DescribeEngineDefaultParameters writes them, from AWS's published
+    tables (the ElastiCache stand-in holds them)."""
+    from elasticache_sandbox.engine_parameters import FAMILIES, allowed_value
+    from elasticache_sandbox.parameter_groups import parameter_api
+
+    for family, table in FAMILIES.items():
+        yield family, [(spec, parameter_api(spec, spec.default)) for spec in table.values()], allowed_value
+
+
+@pytest.mark.parametrize("family", ["redis6.x", "redis7", "valkey7", "valkey8"])
+def test_the_operator_judges_every_parameter_of_every_family_as_aws_does(family):
+    """Each modifiable parameter's default passes, and values AWS's tables refuse are refused, for the
+    same reason (type, range or choice): the operator's check never lets AWS be the first to say no."""
+    [(tables, aws_allows)] = [(t, a) for f, t, a in _api_tables() if f == family]
+    defaults = [api for _, api in tables]
+    probes = ("yes", "no", "0", "-1", "1", "100", "65001", "allkeys-lru", "not-a-value", "Ex", "12abc")
+    checked = 0
+    for spec, api in tables:
+        if not api["IsModifiable"] or spec.name in ("cluster-enabled", "rename-commands"):
+            continue
+        if spec.default is not None:
+            assert parameter_problems({spec.name: spec.default}, family, defaults) == [], spec.name
+        for probe in probes:
+            refused = bool(parameter_problems({spec.name: probe}, family, defaults))
+            assert refused == (not aws_allows(spec, probe)), (spec.name, probe)
+            checked += 1
+    assert checked > 100

@@ -20,6 +20,9 @@ from .observed import ObservedGroup
 from .password import Pending
 
 AWS_RESERVED_TAG_PREFIX = "aws:"
+CLUSTER_CLIENTS = (
+    "the connection Secret's host becomes the configuration endpoint and clients must use a cluster-aware client"
+)
 # Every AWS action a step can be (the IAM policy must grant each).
 STEP_OPERATIONS = (
     "ModifyReplicationGroupShardConfiguration",
@@ -120,13 +123,14 @@ def _to_cluster_mode(
     allowed meanwhile) with a cluster-enabled parameter group, then enabled. Shards are added after."""
     change = FieldChange("enableSharding", "false", "true")
     if observed.cluster_mode == "compatible":
-        said = "cluster mode enabled (the connection Secret's host becomes the configuration endpoint)"
+        said = f"cluster mode enabled ({CLUSTER_CLIENTS})"
         return [_modify_step({"ClusterMode": "enabled"}, said, change)]
     first = _replicas_up(desired, observed)
     first += _modify(desired, observed, [], hold_slow_log, version_in_effect == desired.engine_version, converting=True)
     group = desired.parameter_group or default_parameter_group(desired.engine, desired.engine_version, True)
     request = {"ClusterMode": "compatible", "CacheParameterGroupName": group}
-    return [*first, _modify_step(request, f"cluster mode compatible (parameter group {group})", change)]
+    said = f"cluster mode compatible, parameter group {group} (both protocols answer; next: {CLUSTER_CLIENTS})"
+    return [*first, _modify_step(request, said, change)]
 
 
 def _shards_out(desired: DesiredGroup, observed: ObservedGroup) -> list[Step]:

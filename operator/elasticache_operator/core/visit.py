@@ -219,6 +219,8 @@ def _changes(s: Situation, decision: Decision, drifted: bool, parameters: Parame
         effects.append(ApplyStep(observed.group_id, step))
         assert decision.applying is not None
         effects.append(Post(Event("Normal", "ApplyingChange", decision.applying.message)))
+        if step.request.get("ClusterMode") == "compatible":
+            effects.append(Post(Event("Warning", "ClusterModeChanging", CLUSTER_MODE_NOTICE)))
         effects += [_drift(change) for change in step.changes if drifted]
     if plan.add_tags or plan.remove_tags:
         if drifted:
@@ -230,6 +232,13 @@ def _changes(s: Situation, decision: Decision, drifted: bool, parameters: Parame
         result = {**kept, **plan.add_tags}
         effects.append(ChangeTags(observed.group_id, observed.arn, plan.add_tags, plan.remove_tags, result))
     return effects
+
+
+CLUSTER_MODE_NOTICE = (
+    "Cluster mode is being turned on: until it is enabled both protocols answer; then the connection Secret's"
+    " host is the configuration endpoint, sharding is enabled and readerHost is empty, and clients must use a"
+    " cluster-aware client (keys must be in db 0)"
+)
 
 
 def _drift(change: FieldChange) -> Post:
