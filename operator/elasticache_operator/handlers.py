@@ -92,7 +92,9 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     memo["executor"] = concurrent.futures.ThreadPoolExecutor(SETTINGS.workers, thread_name_prefix="reconcile")
     memo["stop_observing"] = stop = threading.Event()
     threading.Thread(target=deps.observer.run, args=(stop,), name="observer", daemon=True).start()
-    secret_watch.start(deps.secrets.api, wakeups.wake_uids, wakeups.wake_secret, stop, SETTINGS.namespaces)
+    secret_watch.start(
+        deps.secrets.api, wakeups.wake_uids, wakeups.wake_secret, stop, SETTINGS.namespaces, deps.secrets.cache
+    )
 
 
 @kopf.on.cleanup()

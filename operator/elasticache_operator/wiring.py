@@ -19,6 +19,7 @@ from .aws.logs import Logs
 from .aws.observer import Observer, Timing
 from .aws.tagging import Tagging
 from .kube.objects import RedisObjects
+from .kube.secret_cache import SecretCache
 from .kube.secrets import Secrets
 from .kube.security_group_policies import SecurityGroupPolicies
 from .kube.status import StatusWriter
@@ -129,7 +130,7 @@ def build_deps(settings: Settings, wakeups: Wakeups) -> Deps:
         elasticache=elasticache,
         observer=observer,
         logs=Logs(client("logs"), calls),
-        secrets=Secrets(kubernetes.client.CoreV1Api(api_client)),
+        secrets=Secrets(kubernetes.client.CoreV1Api(api_client), SecretCache()),
         status=StatusWriter(custom),
         settings=settings,
         policies=SecurityGroupPolicies(custom),

@@ -3,7 +3,8 @@ asks), so that a change is acted on in seconds rather than at the next resync:
 
 - a Secret the operator wrote (owned by a RedisCluster) edited or deleted by hand wakes its RedisCluster,
   whose reconcile puts it back;
-- a changed password Secret wakes the RedisClusters that reference it, which then read it.
+- a changed password Secret wakes the RedisClusters that reference it, which then read it;
+- the SecretCache (secret_cache.py) learns which Secrets it holds are out of date, before anyone is woken.
 
 The contents of a Secret no RedisCluster references are never fetched."""
 
@@ -20,6 +21,7 @@ from kubernetes.client import CoreV1Api
 from kubernetes.client.exceptions import ApiException
 
 from . import TIMEOUT
+from .secret_cache import SecretCache
 
 log = logging.getLogger(__name__)
 # What client-go's metadata client asks for: metadata only, never the data of the Secrets it follows.
@@ -38,11 +40,15 @@ def start(
     on_secret_change: Callable[[str, str], None],
     stop: threading.Event,
     namespaces: list[str],
+    cache: SecretCache | None = None,
 ) -> None:
     """One watching thread for all namespaces, or one per namespace when the operator is limited to some.
-    `on_owned_change(uids)`: a Secret the operator wrote changed; `on_secret_change(namespace, name)`: any did."""
+    `on_owned_change(uids)`: a Secret the operator wrote changed; `on_secret_change(namespace, name)`: any did.
+    `cache` is told of every listing, every event, and every end of a watch."""
+    cache = cache or SecretCache()  # one nobody reads from: the watch's code is the same either way
 
     def handle(event_type: str, meta: dict[str, Any]) -> None:
+        cache.changed(event_type, meta)  # first: whoever is woken must not be served the old Secret
         if event_type in ("MODIFIED", "DELETED") and (uids := owner_uids({"metadata": meta})):
             on_owned_change(uids)
         if meta.get("namespace") and meta.get("name"):
@@ -51,17 +57,22 @@ def start(
     targets: list[str | None] = list(namespaces) or [None]
     for namespace in targets:
         threading.Thread(
-            target=_keep_watching, args=(api, handle, stop, namespace), name="secret-watch", daemon=True
+            target=_keep_watching, args=(api, handle, stop, namespace, cache), name="secret-watch", daemon=True
         ).start()
 
 
 def _keep_watching(
-    api: CoreV1Api, handle: Callable[[str, dict[str, Any]], None], stop: threading.Event, namespace: str | None
+    api: CoreV1Api,
+    handle: Callable[[str, dict[str, Any]], None],
+    stop: threading.Event,
+    namespace: str | None,
+    cache: SecretCache,
 ) -> None:
-    """List, then watch from the list's resourceVersion; start over after a 410, a cut stream or a fault."""
+    """List, then watch from the list's resourceVersion; start over after a 410, a cut stream or a fault.
+    Between the end of one watch and the next listing, events may be missed: the cache serves nothing."""
     while not stop.is_set():
         try:
-            _watch_once(api, handle, stop, namespace)
+            _watch_once(api, handle, stop, namespace, cache)
         except ApiException as e:
             if e.status != 410:
                 log.warning("watching Secrets failed (HTTP %s); again shortly", e.status)
@@ -69,10 +80,16 @@ def _keep_watching(
         except Exception:  # noqa: BLE001 - a cut stream or an unreachable API: again shortly
             log.warning("watching Secrets was interrupted; again shortly")
             stop.wait(2)
+        finally:
+            cache.lost(namespace)
 
 
 def _watch_once(
-    api: CoreV1Api, handle: Callable[[str, dict[str, Any]], None], stop: threading.Event, namespace: str | None
+    api: CoreV1Api,
+    handle: Callable[[str, dict[str, Any]], None],
+    stop: threading.Event,
+    namespace: str | None,
+    cache: SecretCache,
 ) -> None:
     kwargs: dict[str, Any] = {}
     if namespace is None:
@@ -80,10 +97,12 @@ def _watch_once(
     else:
         method, kwargs["namespace"] = api.list_namespaced_secret, namespace
     listing = method(_preload_content=False, _request_timeout=TIMEOUT, _headers={"Accept": METADATA_LIST}, **kwargs)
+    listed = json.loads(listing.data)
+    cache.listed(namespace, listed.get("items") or [])
     stream = watch.Watch()  # type: ignore[no-untyped-call]
     for event in stream.stream(  # type: ignore[no-untyped-call]
         method,
-        resource_version=json.loads(listing.data)["metadata"]["resourceVersion"],
+        resource_version=listed["metadata"]["resourceVersion"],
         timeout_seconds=300,
         _request_timeout=(TIMEOUT[0], 330),  # the server ends the watch at 300 s; silence past 330 s is a dead link
         _headers={"Accept": METADATA},
