@@ -5,6 +5,7 @@ value changed by hand put back with a Warning, and the group deleted after the r
 import pytest
 
 from ..support.stack import eventually
+from .test_day2 import applied_steps
 from .test_reconcile import group_id_of
 
 pytestmark = pytest.mark.integration
@@ -25,6 +26,16 @@ def parameter_groups(aws):
     return {
         g["CacheParameterGroupName"] for g in aws.elasticache.describe_cache_parameter_groups()["CacheParameterGroups"]
     }
+
+
+def ready_with(cluster, namespace, name, parameters, **spec):
+    """A RedisCluster with parameters, Ready; its replication group's id."""
+    cluster.password_secret(namespace)
+    created = cluster.create(
+        namespace, name, engineVersion="7.1", deletionPolicy="Delete", parameters=parameters, **spec
+    )
+    cluster.wait_ready(namespace, name, timeout=90)
+    return group_id_of(created)
 
 
 def test_parameters_live_in_a_group_of_their_own_and_follow_the_spec(cluster, aws, namespace):
@@ -105,16 +116,8 @@ def test_the_schema_refuses_cluster_enabled_and_bad_names(cluster, namespace):
 
 
 def test_redis_moves_to_valkey_in_place_with_its_parameters(cluster, aws, namespace):
-    cluster.password_secret(namespace)
-    created = cluster.create(
-        namespace,
-        "moving",
-        engineVersion="7.1",
-        deletionPolicy="Delete",
-        parameters={"maxmemory-policy": "allkeys-lfu"},
-    )
-    before = cluster.wait_ready(namespace, "moving", timeout=90)
-    gid = group_id_of(created)
+    gid = ready_with(cluster, namespace, "moving", {"maxmemory-policy": "allkeys-lfu"})
+    before = cluster.get(namespace, "moving")
     secret = cluster.secret_data(namespace, "moving-redis")
 
     cluster.patch_spec(namespace, "moving", {"engine": "valkey", "engineVersion": "8.0"})
@@ -132,16 +135,7 @@ def test_redis_moves_to_valkey_in_place_with_its_parameters(cluster, aws, namesp
 
 
 def test_a_parameter_that_needs_a_reboot_is_reported_until_the_nodes_are_rebooted(cluster, aws, namespace):
-    cluster.password_secret(namespace)
-    created = cluster.create(
-        namespace,
-        "reboot",
-        engineVersion="7.1",
-        deletionPolicy="Delete",
-        parameters={"maxmemory-policy": "allkeys-lru"},
-    )
-    cluster.wait_ready(namespace, "reboot", timeout=90)
-    gid = group_id_of(created)
+    gid = ready_with(cluster, namespace, "reboot", {"maxmemory-policy": "allkeys-lru"})
     eventually(lambda: cluster.condition(namespace, "reboot", "ParametersApplied").get("status") == "True", 60)
 
     changed = {"maxmemory-policy": "allkeys-lru", "acl-pubsub-default": "resetchannels"}  # requires-reboot
@@ -170,31 +164,15 @@ def test_a_parameter_that_needs_a_reboot_is_reported_until_the_nodes_are_reboote
 
 
 def test_cluster_mode_goes_on_in_place_and_the_secret_follows(cluster, aws, namespace):
-    cluster.password_secret(namespace)
-    created = cluster.create(
-        namespace,
-        "growing",
-        engineVersion="7.1",
-        numReplicaNodes=1,
-        enableAutomaticFailover=True,
-        deletionPolicy="Delete",
-        parameters={"maxmemory-policy": "allkeys-lru"},
-    )
-    cluster.wait_ready(namespace, "growing", timeout=90)
-    gid = group_id_of(created)
+    spec = {"numReplicaNodes": 1, "enableAutomaticFailover": True}
+    gid = ready_with(cluster, namespace, "growing", {"maxmemory-policy": "allkeys-lru"}, **spec)
     assert cluster.secret_data(namespace, "growing-redis")["sharding"] == "disabled"
 
     cluster.patch_spec(namespace, "growing", {"enableSharding": True, "numShards": 2})
     obj = cluster.wait_settled(namespace, "growing", generation=2, timeout=180)
     group = aws.group(gid)
     assert group["ClusterEnabled"] and group["ClusterMode"] == "enabled" and len(group["NodeGroups"]) == 2
-    steps = [
-        e.message
-        for e in sorted(
-            cluster.core.list_namespaced_event(namespace).items, key=lambda e: int(e.metadata.resource_version)
-        )
-        if e.involved_object.name == "growing" and e.reason == "ApplyingChange"
-    ]
+    steps = applied_steps(cluster, namespace, "growing")
     assert [s.split(": ", 1)[1].split(" (")[0].split(",")[0] for s in steps] == [
         "ModifyReplicationGroup cluster mode compatible",
         "ModifyReplicationGroup cluster mode enabled",

@@ -87,14 +87,7 @@ def desired_group(spec: RedisClusterSpec, identity: Identity, group_id: str | No
 
 def cluster_mode_parameter_group(engine: str, version: str) -> str:
     """The AWS default parameter group with cluster mode on, for the engine's family."""
-    major, minor = (version.split(".") + ["0"])[:2]
-    if engine == "valkey":
-        return f"default.valkey{major}.cluster.on"
-    if major == "6":
-        return "default.redis6.x.cluster.on"
-    if int(major) >= 7:
-        return f"default.redis{major}.cluster.on"
-    return f"default.redis{major}.{minor}.cluster.on"
+    return default_parameter_group(engine, version, sharded=True)
 
 
 def family_of(engine: str, version: str) -> str:

@@ -209,67 +209,68 @@ def _modify(
     """Node type, engine version, settings and slow-log delivery: each its own ModifyReplicationGroup."""
     if desired.engine != observed.engine:
         return [*_to_valkey(desired, observed), *_node_type(desired, observed)]
-    steps = _node_type(desired, observed)
-    if observed.engine_version and not version_satisfies(observed.engine_version, desired.engine_version):
-        if version_tuple(desired.engine_version) > version_tuple(observed.engine_version):
-            said = f"engine version {observed.engine_version}→{desired.engine_version}"
-            change = FieldChange("engineVersion", observed.engine_version, desired.engine_version)
-            steps.append(_modify_step(_upgrade(desired, observed.engine_version), said, change))
-        elif spec_unchanged and minor_upgrade_by_aws(desired, observed.engine_version):
-            pass  # AWS's own minor upgrade (autoMinorVersionUpgrade): no drift, and no downgrade to try
-        else:
-            unsupported.append(
-                f"engineVersion {desired.engine_version} is a downgrade from {observed.engine_version}, and"
-                " ElastiCache only upgrades: set engineVersion back, or restore a snapshot into a new RedisCluster"
-            )
-    settings: dict[str, Any] = {}
-    phrases: list[str] = []
-    changes: list[FieldChange] = []
-    if desired.snapshot_retention_days != observed.snapshot_retention_days:
-        settings["SnapshotRetentionLimit"] = desired.snapshot_retention_days
-        phrases.append(f"backup retention {observed.snapshot_retention_days}→{desired.snapshot_retention_days} days")
-        changes.append(
-            FieldChange(
-                "automatedBackupRetentionDays",
-                str(observed.snapshot_retention_days),
-                str(desired.snapshot_retention_days),
-            )
-        )
-    if desired.automatic_failover != observed.automatic_failover:
-        settings["AutomaticFailoverEnabled"] = desired.automatic_failover
-        phrases.append(f"automatic failover {'on' if desired.automatic_failover else 'off'}")
-        changes.append(
-            FieldChange(
-                "enableAutomaticFailover",
-                str(observed.automatic_failover).lower(),
-                str(desired.automatic_failover).lower(),
-            )
-        )
-    for key, field, have, want in _windows(desired, observed):
-        settings[key] = want
-        phrases.append(f"{field} {have or '(none)'}→{want}")
-        changes.append(FieldChange(field, str(have or "(none)"), str(want)))
-    if desired.notification_topic_arn and desired.notification_topic_arn != observed.notification_topic_arn:
-        settings.update(NotificationTopicArn=desired.notification_topic_arn, NotificationTopicStatus="active")
-        phrases.append("notification topic")
-        have = observed.notification_topic_arn or "(none)"
-        changes.append(FieldChange("notificationTopicArn", have, desired.notification_topic_arn))
+    steps = _node_type(desired, observed) + _version(desired, observed, unsupported, spec_unchanged)
     upgrading = any("EngineVersion" in step.request for step in steps)
-    if (want := desired.parameter_group) and observed.parameter_group and observed.parameter_group != want:
-        if not (upgrading or converting):  # an upgrade across families, or to cluster mode, carries it
-            settings["CacheParameterGroupName"] = want
-            phrases.append(f"parameter group {observed.parameter_group}→{want}")
-            changes.append(FieldChange("parameters (parameter group)", observed.parameter_group, want))
-    wanted_groups = desired.security_group_ids
-    if wanted_groups and observed.security_group_ids and set(wanted_groups) != set(observed.security_group_ids):
-        settings["SecurityGroupIds"] = list(wanted_groups)
-        phrases.append("security groups")
-        have, want = ", ".join(sorted(observed.security_group_ids)), ", ".join(sorted(wanted_groups))
-        changes.append(FieldChange("accessibility (security groups)", have, want))
-    if settings:
-        steps.append(_modify_step(settings, ", ".join(phrases), *changes))
+    parts = _settings(desired, observed, carried_elsewhere=upgrading or converting)
+    if parts:
+        request = {key: value for part in parts for key, value in part[0].items()}
+        steps.append(_modify_step(request, ", ".join(part[1] for part in parts), *(part[2] for part in parts)))
     steps += [] if hold_slow_log else _slow_log(desired, observed)
     return steps
+
+
+def _version(
+    desired: DesiredGroup, observed: ObservedGroup, unsupported: list[str], spec_unchanged: bool
+) -> list[Step]:
+    if not observed.engine_version or version_satisfies(observed.engine_version, desired.engine_version):
+        return []
+    if version_tuple(desired.engine_version) > version_tuple(observed.engine_version):
+        said = f"engine version {observed.engine_version}→{desired.engine_version}"
+        change = FieldChange("engineVersion", observed.engine_version, desired.engine_version)
+        return [_modify_step(_upgrade(desired, observed.engine_version), said, change)]
+    if not (spec_unchanged and minor_upgrade_by_aws(desired, observed.engine_version)):
+        unsupported.append(
+            f"engineVersion {desired.engine_version} is a downgrade from {observed.engine_version}, and"
+            " ElastiCache only upgrades: set engineVersion back, or restore a snapshot into a new RedisCluster"
+        )
+    return []  # else AWS's own minor upgrade (autoMinorVersionUpgrade): no drift, and no downgrade to try
+
+
+Part = tuple[dict[str, Any], str, FieldChange]  # request keys, the phrase for users, the spec field
+
+
+def _settings(desired: DesiredGroup, observed: ObservedGroup, carried_elsewhere: bool) -> list[Part]:
+    """The settings that differ, sent together. `carried_elsewhere`: an upgrade across families or the
+    move to cluster mode names the parameter group itself."""
+    parts: list[Part] = []
+    days, had = desired.snapshot_retention_days, observed.snapshot_retention_days
+    if days != had:
+        change = FieldChange("automatedBackupRetentionDays", str(had), str(days))
+        parts.append(({"SnapshotRetentionLimit": days}, f"backup retention {had}→{days} days", change))
+    if (failover := desired.automatic_failover) != observed.automatic_failover:
+        change = FieldChange("enableAutomaticFailover", str(not failover).lower(), str(failover).lower())
+        parts.append(
+            ({"AutomaticFailoverEnabled": failover}, f"automatic failover {'on' if failover else 'off'}", change)
+        )
+    for key, field, have, want in _windows(desired, observed):
+        parts.append(
+            ({key: want}, f"{field} {have or '(none)'}→{want}", FieldChange(field, str(have or "(none)"), str(want)))
+        )
+    if (topic := desired.notification_topic_arn) and topic != observed.notification_topic_arn:
+        change = FieldChange("notificationTopicArn", observed.notification_topic_arn or "(none)", topic)
+        parts.append(
+            ({"NotificationTopicArn": topic, "NotificationTopicStatus": "active"}, "notification topic", change)
+        )
+    group, in_use = desired.parameter_group, observed.parameter_group
+    if group and in_use and in_use != group and not carried_elsewhere:
+        change = FieldChange("parameters (parameter group)", in_use, group)
+        parts.append(({"CacheParameterGroupName": group}, f"parameter group {in_use}→{group}", change))
+    wanted_groups = desired.security_group_ids
+    if wanted_groups and observed.security_group_ids and set(wanted_groups) != set(observed.security_group_ids):
+        have, want = ", ".join(sorted(observed.security_group_ids)), ", ".join(sorted(wanted_groups))
+        change = FieldChange("accessibility (security groups)", have, want)
+        parts.append(({"SecurityGroupIds": list(wanted_groups)}, "security groups", change))
+    return parts
 
 
 def _to_valkey(desired: DesiredGroup, observed: ObservedGroup) -> list[Step]:
