@@ -9,10 +9,10 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import copy
-import functools
 import hashlib
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -54,6 +54,9 @@ class Kind:
     keys: Callable[[Body], set[str]]  # the AWS names whose changes (seen by the observer) wake an object
     password_secret: Callable[[Body], tuple[str, str] | None] = lambda body: None  # a Secret whose change wakes it
     woken_by: Callable[[Body], bool] = lambda body: False  # besides a new generation: a change that needs a visit
+    # Status fields that only report what AWS shows (never read back as the operator's memory): while AWS
+    # is still working on the object, a change of these alone waits for the next status patch that matters.
+    facts: frozenset[str] = frozenset()
 
     @property
     def resource(self) -> tuple[str, str, str]:
@@ -69,6 +72,21 @@ def finalizer_name(instance: str) -> str:
     if len(name) > 63:  # a qualified name's name part
         name = "finalizer-" + hashlib.sha256(instance.encode()).hexdigest()[:16]
     return f"{API_GROUP}/{name}"
+
+
+class NoDiffBase(kopf.DiffBaseStorage):
+    """No diff base. kopf keeps a copy of each object's spec (the last-handled-configuration annotation) to
+    tell creations from updates for on.create/on.update handlers, and patches it after every change of the
+    spec: one write per object and per change. There are none of those handlers here: each object's loop
+    compares generations itself, and deletion is told by deletionTimestamp, not by a diff. So every event
+    is, to kopf, a creation with no handler to call, and nothing is stored (the annotation an older
+    version wrote stays, unread)."""
+
+    def fetch(self, *, body: kopf.Body) -> None:
+        return None
+
+    def store(self, *, body: kopf.Body, patch: kopf.Patch, essence: Any) -> None:
+        pass
 
 
 @kopf.on.startup()
@@ -131,11 +149,14 @@ def register(kind: Kind) -> None:
 
     @kopf.on.event(*kind.resource, labels=CLAIMED, id="spec_changed")
     def spec_changed(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-        """A new generation (or none observed yet), or a change the kind says needs a visit: its loop
-        reconciles now rather than at its next turn."""
-        status = body.get("status", {})
-        if status.get("observedGeneration") != body["metadata"].get("generation") or kind.woken_by(dict(body)):
-            memo["wakeups"].wake(body["metadata"]["uid"])
+        """A generation its loop has not visited yet (nor the status observed), or a change the kind says
+        needs a visit: its loop reconciles now rather than at its next turn. The events of kopf's own
+        patches and of the status the loop writes, which race ahead of that status, wake nothing."""
+        meta, status, wakeups = body["metadata"], body.get("status", {}), memo["wakeups"]
+        generation = meta.get("generation")
+        unseen = generation not in (status.get("observedGeneration"), wakeups.visited(meta["uid"]))
+        if unseen or kind.woken_by(dict(body)):
+            wakeups.wake(meta["uid"])
 
     @kopf.daemon(*kind.resource, labels=CLAIMED, cancellation_timeout=10, id="reconcile_loop")
     async def reconcile_loop(body: kopf.Body, stopped: kopf.DaemonStopped, memo: kopf.Memo, **kw: Any) -> None:
@@ -160,11 +181,14 @@ async def _loop(
     memo: kopf.Memo,
     logger: logging.Logger | logging.LoggerAdapter[Any],
 ) -> None:
-    """Reconcile now, then whenever woken or due; write the status only when it changed."""
+    """Reconcile now, then whenever woken or due; write the status only when it changed, and only facts
+    while AWS works (`Kind.facts`) once the work ends or `resync_seconds` pass."""
     meta = body["metadata"]
-    wake = memo["wakeups"].register(meta["uid"], kind.keys(dict(body)))
+    wakeups: Wakeups = memo["wakeups"]
+    wake = wakeups.register(meta["uid"], kind.keys(dict(body)))
     delay = 0.0
     written: dict[str, Any] = {}  # this loop is the status's only writer: what it wrote is true even
+    held_since: float | None = None  # since when facts have been left unwritten
     try:  # before the watch brings it back, so a quick second turn never decides on an older status
         while not stopped:
             await _sleep(wake, stopped, delay)
@@ -172,13 +196,21 @@ async def _loop(
                 return
             wake.clear()
             snapshot = copy.deepcopy(dict(body))
-            memo["wakeups"].follow_secret(meta["uid"], kind.password_secret(snapshot))
+            wakeups.visiting(meta["uid"], snapshot["metadata"].get("generation"))
+            wakeups.follow_secret(meta["uid"], kind.password_secret(snapshot))
             snapshot["status"] = merge_status(snapshot.get("status") or {}, written)
+            now = time.monotonic()
+            hold = held_since is None or now - held_since < SETTINGS.resync_seconds
             try:
-                outcome = await _visit(kind, snapshot, memo)
-                written = merge_status(written, changed_fields(snapshot["status"], outcome.status))
+                outcome, wrote = await _visit(kind, snapshot, memo, hold)
+                if wrote:
+                    written = merge_status(written, changed_fields(snapshot["status"], outcome.status))
+                    held_since = None
+                else:
+                    held_since = (held_since or now) if changed_fields(snapshot["status"], outcome.status) else None
             except Exception:  # noqa: BLE001 - logged; the loop tries again after retry_seconds
                 log.exception("reconciling %s/%s failed", meta["namespace"], meta["name"])
+                wakeups.visiting(meta["uid"], None)  # not done: any event of the object may wake it again
                 delay = SETTINGS.retry_seconds
                 continue
             _post_events(outcome, body)
@@ -189,15 +221,48 @@ async def _loop(
         memo["wakeups"].unregister(meta["uid"])
 
 
-async def _visit(kind: Kind, snapshot: Body, memo: kopf.Memo) -> Outcome:
-    """One reconcile in a worker thread (AWS and Kubernetes clients block), then its status patch."""
-    loop, deps, executor = asyncio.get_running_loop(), memo["deps"], memo["executor"]
-    outcome: Outcome = await loop.run_in_executor(executor, kind.reconcile, snapshot, deps)
-    if outcome.status:
-        meta = snapshot["metadata"]
-        patch = functools.partial(deps.status.patch, plural=kind.plural)
-        await loop.run_in_executor(executor, patch, meta["namespace"], meta["name"], snapshot["status"], outcome.status)
-    return outcome
+async def _visit(kind: Kind, snapshot: Body, memo: kopf.Memo, hold: bool) -> tuple[Outcome, bool]:
+    """One reconcile and its status patch, in one turn of a worker thread (AWS and Kubernetes clients
+    block); whether the status was written. `hold`: facts alone may wait (`worth_writing`)."""
+    deps: Deps = memo["deps"]
+
+    def reconcile_and_patch() -> tuple[Outcome, bool]:
+        outcome = kind.reconcile(snapshot, deps)
+        meta, current = snapshot["metadata"], snapshot["status"]
+        if not outcome.status or not worth_writing(kind.facts if hold else frozenset(), current, outcome):
+            return outcome, False
+        deps.status.patch(meta["namespace"], meta["name"], current, outcome.status, plural=kind.plural)
+        return outcome, True
+
+    return await asyncio.get_running_loop().run_in_executor(memo["executor"], reconcile_and_patch)
+
+
+def worth_writing(facts: frozenset[str], current: Body, outcome: Outcome) -> bool:
+    """Whether a visit's status is worth a patch now. Not when nothing changed; nor, while AWS is working
+    on the object (Outcome.waiting), when only `facts` (an endpoint, a shard count) and the wording of
+    conditions changed: those go with the next patch that matters, at the latest the one that ends the
+    work (Ready changes then). Anything the operator reads back, a condition's status or reason, or
+    observedGeneration is written at once."""
+    changes = changed_fields(current, outcome.status)
+    if not changes:
+        return False
+    if not outcome.waiting:
+        return True
+    return not all(
+        key in facts or (key == "conditions" and _same_conditions(current.get(key), value))
+        for key, value in changes.items()
+    )
+
+
+def _same_conditions(before: Any, after: Any) -> bool:
+    """The same conditions with the same status, reason and generation (the messages may differ)."""
+
+    def said(conditions: Any) -> dict[str, tuple[Any, ...]]:
+        return {
+            c.get("type"): (c.get("status"), c.get("reason"), c.get("observedGeneration")) for c in conditions or []
+        }
+
+    return said(before) == said(after)
 
 
 def _post_events(outcome: Outcome, body: kopf.Body) -> None:
@@ -238,7 +303,13 @@ def _annotated(body: Body) -> bool:
     return moved or (bool(test) and test != (status.get("lastFailoverTest") or {}).get("value"))
 
 
-REDIS_CLUSTERS = Kind(PLURAL, reconcile_cluster, finalize_cluster, _cluster_groups, _password_secret, _annotated)
+FACTS = frozenset(
+    {"arn", "status", "sharding", "shards", "replicasPerShard", "host", "readerHost", "port", "maintenanceWindow"}
+    | {"snapshotWindow"}
+)  # core/decide.py status_fields, less engineVersion (the core reads it back: version_reported)
+REDIS_CLUSTERS = Kind(
+    PLURAL, reconcile_cluster, finalize_cluster, _cluster_groups, _password_secret, _annotated, facts=FACTS
+)
 REDIS_SNAPSHOTS = Kind(SNAPSHOTS, reconcile_snapshot, finalize_snapshot, snapshot_keys)
 for _kind in (REDIS_CLUSTERS, REDIS_SNAPSHOTS):
     register(_kind)

@@ -35,6 +35,7 @@ class Wakeups:
         self._loops: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Event, set[str]]] = {}
         self._secret_of: dict[str, tuple[str, str]] = {}  # uid -> its password Secret (namespace, name)
         self._readers: dict[tuple[str, str], set[str]] = {}  # the reverse: Secret -> uids
+        self._visited: dict[str, Any] = {}  # uid -> the generation its loop last began to reconcile
         self._lock = threading.Lock()
 
     def register(self, uid: str, keys: set[str]) -> asyncio.Event:
@@ -46,7 +47,15 @@ class Wakeups:
     def unregister(self, uid: str) -> None:
         with self._lock:
             self._loops.pop(uid, None)
+            self._visited.pop(uid, None)
             self._unfollow(uid)
+
+    def visiting(self, uid: str, generation: Any) -> None:
+        """`uid`'s loop begins a visit of this generation: events of it need not wake the loop again."""
+        self._visited[uid] = generation
+
+    def visited(self, uid: str) -> Any:
+        return self._visited.get(uid)
 
     def follow_secret(self, uid: str, secret: tuple[str, str] | None) -> None:
         """`uid` reads this password Secret (None: none): a change to it wakes `uid`."""
@@ -130,7 +139,7 @@ def build_deps(settings: Settings, wakeups: Wakeups) -> Deps:
         elasticache=elasticache,
         observer=observer,
         logs=Logs(client("logs"), calls),
-        secrets=Secrets(kubernetes.client.CoreV1Api(api_client), SecretCache()),
+        secrets=Secrets(kubernetes.client.CoreV1Api(api_client), SecretCache()),  # kept true by secret_watch
         status=StatusWriter(custom),
         settings=settings,
         policies=SecurityGroupPolicies(custom),
