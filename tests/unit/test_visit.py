@@ -81,6 +81,24 @@ def test_a_missing_group_is_created_after_its_log_group_and_the_token_written_do
     assert decided.verdict.reason == c.CREATING and decided.status["replicationGroupId"] == IDENTITY.group_id
 
 
+def test_the_token_a_group_was_created_with_is_published_and_its_journal_deleted_in_one_visit():
+    pending = Pending("the-created-password-1234", "CREATE", "")
+    missing = ConnectionSecret(exists=False, owned=False, data={}, resource_version=None)
+    decided = decide_visit(
+        situation(
+            password="changed-meanwhile-12345",  # the password Secret changed while AWS was creating the group
+            observed=observed(),
+            connection=missing,
+            pending=pending,
+            status={"slowLogRetentionDays": 90, "passwordPending": True},
+        )
+    )
+    assert kinds(decided) == ["Record", "WriteConnectionSecret", "DeletePending"]
+    secret, delete = decided.effects[1:]
+    assert isinstance(secret, WriteConnectionSecret) and secret.data["password"] == "the-created-password-1234"
+    assert isinstance(delete, DeletePending) and delete.status == {"passwordPending": None}
+
+
 def test_the_access_groups_replace_the_settings_groups_at_create():
     wanted = dataclasses.replace(desired(), security_group_ids=("sg-own", "sg-settings"))
     [*_, create] = decide_visit(situation(desired=wanted)).effects

@@ -269,7 +269,11 @@ def _connection(s: Situation, decision: Decision, action: PasswordAction) -> lis
         data = connection_data(observed.endpoints, observed.sharded, password_to_publish(s, action, connection))
         said = "with the new password" if action.kind == "publish" else "with host, port and password"
         effects.append(WriteConnectionSecret(s.secret_name, data, connection, said))
-        if action.kind == "publish" and s.pending is not None:
+        if action.kind == "publish" and s.pending is not None and s.pending.call == "CREATE":
+            # The connection Secret holds the token the group was created with: nothing is left to settle
+            # (no grace period, no SET), so the journal goes now (a crash before: the next visit finishes).
+            effects.append(DeletePending(s.pending_name, status={"passwordPending": None}))
+        elif action.kind == "publish" and s.pending is not None:
             published = dataclasses.replace(s.pending, published_at=s.now.isoformat())
             effects.append(WritePending(s.pending_name, published))
     if action.kind == "finish":
