@@ -95,9 +95,7 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     # kopf must not write its progress there (kopf issue #321).
     settings.persistence.finalizer = finalizer_name(SETTINGS.instance)
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=API_GROUP)
-    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
-        prefix=API_GROUP, key="last-handled-configuration"
-    )
+    settings.persistence.diffbase_storage = NoDiffBase()
     settings.execution.max_workers = SETTINGS.workers
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
