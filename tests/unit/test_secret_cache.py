@@ -183,3 +183,15 @@ def test_visits_wanting_one_secret_at_once_wait_for_one_read_and_a_failed_read_i
         t.join(5)
     assert len(outcomes) == 4 and all(isinstance(o, ConnectionError) for o in outcomes)
     assert len(failed) == 4 and not cache._flights  # each tried on its own once the shared read failed
+
+
+def test_the_events_of_the_operators_own_writes_are_no_news_and_anyone_elses_are():
+    cache = synced()
+    assert cache.changed("ADDED", meta("1"))  # nobody asked for it: news to whoever follows it
+    cache.written(KEY, cache.basis(KEY), Stored("2"))
+    assert not cache.changed("MODIFIED", meta("2"))  # its own write coming back
+    assert cache.changed("MODIFIED", meta("3"))  # edited by hand
+    cache.get(KEY, Api("3"))
+    cache.written(KEY, cache.basis(KEY), None)
+    assert not cache.changed("DELETED", meta("3"))  # its own delete
+    assert cache.changed("ADDED", meta("4"))  # made again by someone else

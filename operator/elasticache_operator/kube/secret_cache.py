@@ -153,12 +153,19 @@ class SecretCache:
                     self._saw(key, listed.get(key, GONE))
             self._synced.add(namespace)
 
-    def changed(self, event_type: str, meta: Mapping[str, Any]) -> None:
-        """A watch event (ADDED, MODIFIED, DELETED) of one Secret's metadata."""
+    def changed(self, event_type: str, meta: Mapping[str, Any]) -> bool:
+        """A watch event (ADDED, MODIFIED, DELETED) of one Secret's metadata; whether it is news: not when
+        memory holds the Secret as the event says it is (the event of the operator's own write, or of a
+        version it has read already), which wakes nobody."""
         key = (meta.get("namespace", ""), meta.get("name", ""))
+        version = GONE if event_type == "DELETED" else str(meta.get("resourceVersion") or "")
         with self._lock:
-            if key in self._seen:
-                self._saw(key, GONE if event_type == "DELETED" else str(meta.get("resourceVersion") or ""))
+            if key not in self._seen:
+                return True
+            entry = self._entries.get(key)
+            known = entry is not None and entry.current(version)
+            self._saw(key, version)
+            return not known
 
     def lost(self, namespace: str | None) -> None:
         """The watch of `namespace` ended or failed: events may be missed until its next listing."""

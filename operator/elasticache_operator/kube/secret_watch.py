@@ -4,7 +4,8 @@ asks), so that a change is acted on in seconds rather than at the next resync:
 - a Secret the operator wrote (owned by a RedisCluster) edited or deleted by hand wakes its RedisCluster,
   whose reconcile puts it back;
 - a changed password Secret wakes the RedisClusters that reference it, which then read it;
-- the SecretCache (secret_cache.py) learns which Secrets it holds are out of date, before anyone is woken.
+- the SecretCache (secret_cache.py) learns which Secrets it holds are out of date, before anyone is woken;
+  the events of the operator's own writes, which it holds already, wake nobody.
 
 The contents of a Secret no RedisCluster references are never fetched."""
 
@@ -48,7 +49,8 @@ def start(
     cache = cache or SecretCache()  # one nobody reads from: the watch's code is the same either way
 
     def handle(event_type: str, meta: dict[str, Any]) -> None:
-        cache.changed(event_type, meta)  # first: whoever is woken must not be served the old Secret
+        if not cache.changed(event_type, meta):  # first: whoever is woken must not be served the old Secret
+            return  # the operator's own write coming back, or a version already read: nothing to do
         if event_type in ("MODIFIED", "DELETED") and (uids := owner_uids({"metadata": meta})):
             on_owned_change(uids)
         if meta.get("namespace") and meta.get("name"):
