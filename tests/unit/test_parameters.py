@@ -328,3 +328,10 @@ def test_the_operator_judges_every_parameter_of_every_family_as_aws_does(family)
             assert refused == (not aws_allows(spec, probe)), (spec.name, probe)
             checked += 1
     assert checked > 100
+
+
+def test_a_node_read_before_the_move_to_valkey_reached_it_asks_for_no_upgrade():
+    """The group already says valkey while its first node still reports the Redis OSS version."""
+    torn = dataclasses.replace(in_use(), engine="valkey", engine_version="6.2.6")
+    plan = plan_changes(desired(engine="valkey", engineVersion="8.0"), torn)
+    assert not [s for s in plan.steps if "EngineVersion" in s.request] and not plan.unsupported

@@ -224,6 +224,8 @@ def _version(
 ) -> list[Step]:
     if not observed.engine_version or version_satisfies(observed.engine_version, desired.engine_version):
         return []
+    if observed.engine == "valkey" and version_tuple(observed.engine_version) < (7, 2):
+        return []  # a node's Redis OSS version read before the move to Valkey reached it: no Valkey has it
     if version_tuple(desired.engine_version) > version_tuple(observed.engine_version):
         said = f"engine version {observed.engine_version}→{desired.engine_version}"
         change = FieldChange("engineVersion", observed.engine_version, desired.engine_version)
