@@ -129,3 +129,33 @@ def test_cluster_mode_goes_on_in_place_and_every_key_is_spread_over_the_shards(c
     sizes = {p.name: app.dbsize(target_nodes=p) for p in primaries}
     assert len(sizes) == 2 and all(size > 0 for size in sizes.values()), sizes
     assert sum(sizes.values()) == 200, sizes  # each key on one shard only: none left behind on the old one
+
+
+@pytest.mark.timeout(600)
+def test_cluster_mode_refused_for_keys_outside_db_0_is_said_and_goes_on_once_they_move(cluster, namespace, ca_file):
+    """Cluster mode keeps database 0 only: with a key elsewhere ElastiCache leaves the group disabled. The
+    operator says so in Ready, asks again only once per retry interval (never a loop), and goes on once
+    the key is in db 0."""
+    data = ready_secret(
+        cluster, namespace, "mixed", engineVersion="7.1", numReplicaNodes=1, enableAutomaticFailover=True
+    )
+    plain = client(data, ca_file)
+    plain.set("in:zero", "kept")
+    plain.execute_command("SELECT", 1)
+    plain.set("in:one", "elsewhere")
+
+    cluster.patch_spec(namespace, "mixed", {"enableSharding": True, "numShards": 1})
+    refused = eventually(
+        lambda: "did not turn cluster mode on" in (r := cluster.condition(namespace, "mixed")).get("message", "") and r,
+        SETTLE,
+        message="Ready says the conversion did not take",
+    )
+    assert refused["status"] == "False" and refused["reason"] == "AWSError"
+    assert cluster.get(namespace, "mixed")["status"]["sharding"] == "disabled"
+
+    plain.move("in:one", 0)  # the fix a user makes: every key in db 0
+    obj = cluster.wait_settled(namespace, "mixed", generation=2, timeout=SETTLE)
+    assert obj["status"]["sharding"] == "enabled"
+    fresh = eventually(lambda: (d := cluster.secret_data(namespace, "mixed-redis"))["sharding"] == "enabled" and d, 60)
+    app = cluster_client(fresh, ca_file)
+    assert app.get("in:zero") == b"kept" and app.get("in:one") == b"elsewhere"

@@ -335,3 +335,27 @@ def test_a_node_read_before_the_move_to_valkey_reached_it_asks_for_no_upgrade():
     torn = dataclasses.replace(in_use(), engine="valkey", engine_version="6.2.6")
     plan = plan_changes(desired(engine="valkey", engineVersion="8.0"), torn)
     assert not [s for s in plan.steps if "EngineVersion" in s.request] and not plan.unsupported
+
+
+def test_a_conversion_elasticache_reverted_is_said_and_asked_again_only_after_the_retry_interval():
+    """The group came back available and still disabled after ClusterMode compatible: no loop."""
+    import datetime
+
+    wanted = desired(engineVersion="7.1", enableSharding=True, numShards=2, numReplicaNodes=1)
+    applying = {"generation": 2, "step": 1, "steps": 2, "action": "ModifyReplicationGroup cluster mode compatible"}
+    status = {"applying": applying, "observedGeneration": 2}
+    first = decide_visit(situation(desired=wanted, observed=replicated(), status=status, generation=2))
+    assert first.verdict.reason == c.AWS_ERROR and "did not turn cluster mode on" in first.verdict.message
+    assert not [e for e in first.effects if hasattr(e, "step")]  # not asked again now
+    assert first.status["clusterModeRefused"] == {"since": NOW.isoformat()}
+
+    later = situation(
+        desired=wanted,
+        observed=replicated(),
+        status={**status, "clusterModeRefused": {"since": NOW.isoformat()}},
+        generation=2,
+        now=NOW + datetime.timedelta(seconds=61),
+    )
+    again = decide_visit(later)
+    [step] = [e.step for e in again.effects if hasattr(e, "step")]
+    assert step.request["ClusterMode"] == "compatible"

@@ -106,6 +106,11 @@ def decide_visit(s: Situation) -> Decided:
         status["passwordPending"] = True
     if decision.create and s.restore is not None and (refused := restore_refusal(s.desired, s.restore)):
         return Decided(refused, status=status, retry=not refused.terminal)
+    conversion = _conversion_refused(s)
+    if conversion.hold:  # not asked again before the retry interval: never a loop
+        decision = dataclasses.replace(decision, step=None, applying=None)
+    if s.observed is not None and s.observed.status == "available":
+        status["clusterModeRefused"] = conversion.record
     in_effect = settled(s.status, s.generation)
     parameters = plan_parameters(s.parameters, s.observed, s.desired.tags, s.status, in_effect, s.now.isoformat())
     effects = _create(s, parameters) if decision.create else _changes(s, decision, in_effect, parameters)
@@ -122,6 +127,8 @@ def decide_visit(s: Situation) -> Decided:
         verdict = rehearsal.verdict or verdict
     if delivery.verdict is not None and decision.step is None and verdict.ready == "True":
         verdict, requeue = delivery.verdict, delivery.retry_in
+    if conversion.verdict is not None:
+        verdict, requeue = conversion.verdict, conversion.retry_in
     restored = (s.status.get("restoredFrom") or {}).get("snapshotName")
     if s.observed is not None and s.observed.status == "creating" and restored:
         verdict = Verdict("False", RESTORING, f"ElastiCache is creating the group from snapshot {restored}", True)
@@ -161,6 +168,34 @@ class LogDelivery:
     verdict: Verdict | None = None
     retry_in: float | None = None
     record: dict[str, str] | None = None  # status.slowLogError: AWS's message and when it was last asked for
+
+
+def _conversion_refused(s: Situation) -> LogDelivery:
+    """ClusterMode compatible was sent for this generation and the group is available again, still
+    disabled: ElastiCache did not make the change (keys in a database other than 0 are the common cause).
+    Said in Ready, and asked again once per retry interval, never in a loop (ACK #2888's failure)."""
+    applying, observed = Applying.from_status(s.status), s.observed
+    if (
+        observed is None
+        or observed.status != "available"
+        or observed.sharded
+        or observed.cluster_mode not in ("disabled", "")
+        or applying is None
+        or applying.generation != s.generation
+        or "cluster mode compatible" not in applying.action
+    ):
+        return LogDelivery()
+    known = s.status.get("clusterModeRefused") or {}
+    asked = datetime.datetime.fromisoformat(known["since"]) if known.get("since") else s.now
+    again = asked + datetime.timedelta(seconds=s.retry_seconds)
+    if s.now >= again:
+        return LogDelivery(record={"since": s.now.isoformat()})
+    said = (
+        "ElastiCache did not turn cluster mode on: the group is back to disabled (its events say why; keys in a"
+        " database other than 0, which cluster mode does not support, are the common cause)"
+    )
+    verdict = Verdict("False", AWS_ERROR, f"{said}; asking again at {again:%H:%M:%SZ}", progressing=True)
+    return LogDelivery(True, verdict, max((again - s.now).total_seconds(), 1.0), {"since": asked.isoformat()})
 
 
 def _log_delivery(s: Situation) -> LogDelivery:
