@@ -1,5 +1,5 @@
 from elasticache_operator.core import conditions as c
-from elasticache_operator.core.decide import Applying, decide, holding_after_failure, status_fields
+from elasticache_operator.core.decide import Applying, decide, holding_after_failure, settled, status_fields
 from elasticache_operator.core.password import PasswordAction, Pending
 
 from .builders import IDENTITY, desired, observed
@@ -98,3 +98,16 @@ def test_an_object_managed_by_another_installation_is_not_taken():
     # Objects reconciled before the instance setting existed belong to the default installation.
     legacy = {"replicationGroupId": "g"}
     assert claimed_elsewhere(legacy, "") is None and claimed_elsewhere(legacy, "eu") is not None
+
+
+def test_drift_is_told_also_when_the_outside_change_was_seen_under_way():
+    """Ready went False (Modifying) because someone else's change was seen while AWS applied it: the spec
+    was in effect all the same. A step of ours under way is no drift."""
+    ready = {"type": "Ready", "status": "True", "reason": "Available", "observedGeneration": 3}
+    assert settled({"observedGeneration": 3, "conditions": [ready]}, 3)
+    theirs = {**ready, "status": "False", "reason": "Modifying"}
+    assert settled({"observedGeneration": 3, "conditions": [theirs]}, 3)
+    ours = {"generation": 3, "step": 1, "steps": 1, "action": "ModifyReplicationGroup backup retention 0→3 days"}
+    assert not settled({"observedGeneration": 3, "conditions": [theirs], "applying": ours}, 3)
+    assert not settled({"observedGeneration": 2, "conditions": [theirs]}, 3)
+    assert not settled({"observedGeneration": 3, "conditions": [{**theirs, "reason": "Creating"}]}, 3)

@@ -184,13 +184,15 @@ def status_fields(group_id: str, observed: ObservedGroup | None, secret_name: st
 
 
 def settled(status: Mapping[str, Any], generation: int | None) -> bool:
-    """This generation of the spec was in effect (Ready for it, no change under way): whatever differs
-    now was changed outside the operator."""
+    """This generation of the spec was in effect (Ready for it, no change of ours under way): whatever
+    differs now was changed outside the operator. ElastiCache modifying the group with no step of ours
+    sent counts too: that is the outside change itself, seen while AWS applied it."""
     ready = next((x for x in status.get("conditions") or [] if x.get("type") == c.READY), None)
     applying = Applying.from_status(status)
+    theirs = ready is not None and ready.get("reason") == c.MODIFYING and applying is None
     return bool(
         ready
-        and ready.get("status") == "True"
+        and (ready.get("status") == "True" or theirs)
         and ready.get("observedGeneration") == generation
         and status.get("observedGeneration") == generation
         and (applying is None or applying.generation != generation)
