@@ -23,7 +23,6 @@ from .effects import Effect, Record
 from .observed import ObservedGroup
 from .plan import FieldChange
 
-MODIFY_BATCH = 20  # ModifyCacheParameterGroup and ResetCacheParameterGroup take at most 20 at once
 CLUSTER_ENABLED = "cluster-enabled"
 PARAMETERS_APPLIED = "ParametersApplied"
 PENDING_REBOOT = "PendingReboot"
