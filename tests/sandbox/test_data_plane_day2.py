@@ -17,7 +17,10 @@ from redis.retry import Retry
 
 from ..support import sandbox
 
-pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server")
+pytestmark = pytest.mark.skipif(
+    shutil.which("redis-server") is None,
+    reason="the data plane runs real Redis servers: redis-server is not installed (scripts/bootstrap installs it)",
+)
 
 TOKEN = "data-plane-token-2026"
 NEW_TOKEN = "data-plane-token-rotated"

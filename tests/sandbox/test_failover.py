@@ -209,7 +209,10 @@ def test_fifteen_shards_a_day_per_account(tmp_path):
 
 # --- through the data plane ---------------------------------------------------------------
 
-data_plane = pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server")
+data_plane = pytest.mark.skipif(
+    shutil.which("redis-server") is None,
+    reason="the data plane runs real Redis servers: redis-server is not installed (scripts/bootstrap installs it)",
+)
 
 
 @pytest.fixture(scope="module")
@@ -220,7 +223,9 @@ def data_dir(tmp_path_factory):
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, data_dir):
     if shutil.which("redis-server") is None:
-        pytest.skip("needs redis-server")
+        pytest.skip(
+            "the data plane runs real Redis servers: redis-server is not installed (scripts/bootstrap installs it)"
+        )
     log = tmp_path_factory.mktemp("failover-data-plane") / "elasticache.log"
     with sandbox.elasticache_api(log, create=0.3, modify=0.4, delete=0.3, data_dir=data_dir) as api:
         yield api

@@ -17,7 +17,10 @@ from redis.crc import key_slot
 
 from ..support import sandbox
 
-pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server")
+pytestmark = pytest.mark.skipif(
+    shutil.which("redis-server") is None,
+    reason="the data plane runs real Redis servers: redis-server is not installed (scripts/bootstrap installs it)",
+)
 
 TOKEN = "snapshot-restore-token"
 SECONDS = 240  # starting servers and moving keys on a busy two-core machine

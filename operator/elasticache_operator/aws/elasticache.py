@@ -31,13 +31,22 @@ class ElastiCache:
         return self.calls(operation, fn, write=write, **kwargs)
 
     def _pages(
-        self, operation: str, fn: Callable[..., Any], key: str, size: int = PAGE, **kwargs: Any
+        self,
+        operation: str,
+        fn: Callable[..., Any],
+        key: str,
+        size: int = PAGE,
+        within: str | None = None,
+        **kwargs: Any,
     ) -> Iterator[dict[str, Any]]:
+        """`within`: the answer's member that holds the items and the Marker (DescribeEngineDefaultParameters'
+        EngineDefaults), when not the answer itself."""
         marker: str | None = None
         while True:
             params = {**kwargs, "MaxRecords": size, **({"Marker": marker} if marker else {})}
             page = self.calls(operation, fn, **params)
-            yield from page[key]
+            page = page[within] if within else page
+            yield from page.get(key) or []
             marker = page.get("Marker")
             if not marker:
                 return
@@ -221,20 +230,15 @@ class ElastiCache:
         """The family's parameters as DescribeEngineDefaultParameters has them; read once per family (AWS
         changes them only with a new engine release)."""
         if family not in self._defaults:
-            parameters: list[dict[str, Any]] = []
-            marker: str | None = None
-            while True:
-                params: dict[str, Any] = {"CacheParameterGroupFamily": family, "MaxRecords": PAGE}
-                if marker:
-                    params["Marker"] = marker
-                page = self._call(
-                    "DescribeEngineDefaultParameters", self.client.describe_engine_default_parameters, **params
-                )["EngineDefaults"]
-                parameters += page.get("Parameters") or []
-                marker = page.get("Marker")
-                if not marker:
-                    break
-            self._defaults[family] = tuple(parameters)
+            self._defaults[family] = tuple(
+                self._pages(
+                    "DescribeEngineDefaultParameters",
+                    self.client.describe_engine_default_parameters,
+                    "Parameters",
+                    within="EngineDefaults",
+                    CacheParameterGroupFamily=family,
+                )
+            )
         return self._defaults[family]
 
     def parameters(self, name: str) -> dict[str, str | None] | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .conditions import Verdict
+from .conditions import Status, Verdict
 from .connection import ConnectionSecret
 from .desired import SlowLog
 from .password import Pending
@@ -135,4 +135,4 @@ class Decided:
     requeue_after: float | None = None  # seconds (None: the verdict's default)
     retry: bool = False  # come back after the retry interval: something outside the operator must change
     done: bool = True  # for a deletion: whether the object may go
-    conditions: tuple[tuple[str, str, str, str], ...] = ()  # others than Ready: (type, status, reason, message)
+    conditions: tuple[tuple[str, Status, str, str], ...] = ()  # others than Ready: (type, status, reason, message)

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .conditions import Status
 from .desired import family_of
 from .effects import Effect, Record
 from .observed import ObservedGroup
@@ -195,7 +196,6 @@ class ParametersState:
     defaults: tuple[Mapping[str, Any], ...] = ()
     current: Mapping[str, str | None] | None = None
     exists: bool = True
-    checked_at: str = ""  # when `current` was read (status.parametersCheckedAt)
     known_groups: tuple[str, ...] = field(default=())  # status.parameterGroups: the custom groups made
 
 
@@ -203,7 +203,7 @@ class ParametersState:
 class ParameterPlan:
     effects: tuple[Effect, ...] = ()  # before the group is created or changed
     drift: tuple[FieldChange, ...] = ()  # values changed by hand, put back (a Warning each)
-    condition: tuple[str, str, str] | None = None  # ParametersApplied: (status, reason, message)
+    condition: tuple[Status, str, str] | None = None  # ParametersApplied: (status, reason, message)
 
 
 def plan_parameters(
@@ -275,7 +275,7 @@ def _unused(known: Sequence[str], wanted: WantedParameters | None, observed: Obs
 
 def _condition(
     wanted: WantedParameters | None, observed: ObservedGroup | None, waiting: Sequence[str], made: bool
-) -> tuple[str, str, str] | None:
+) -> tuple[Status, str, str] | None:
     if wanted is None:
         return ("True", "Defaults", "No spec.parameters: the engine family's defaults apply") if made else None
     if observed is None or observed.parameter_group != wanted.group_name:
@@ -283,7 +283,7 @@ def _condition(
     return applied_condition(waiting, observed.sharded)
 
 
-def applied_condition(pending_reboot: Sequence[str], sharded: bool) -> tuple[str, str, str]:
+def applied_condition(pending_reboot: Sequence[str], sharded: bool) -> tuple[Status, str, str]:
     """ParametersApplied once the nodes use the group: (status, reason, message)."""
     if not pending_reboot:
         return ("True", "InEffect", "Every parameter in spec.parameters is in effect")

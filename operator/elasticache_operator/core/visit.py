@@ -160,9 +160,9 @@ def _refused_parameters(s: Situation) -> Verdict | None:
 
 
 @dataclass(frozen=True)
-class LogDelivery:
-    """A slow-log delivery that AWS did not apply (its Status `error`): said in Ready with AWS's
-    message, and asked for again once per retry interval, never in a loop."""
+class NotApplied:
+    """A change AWS did not apply (a slow-log delivery whose Status is `error`, a cluster-mode change it
+    reverted): said in Ready, and asked for again once per retry interval, never in a loop."""
 
     hold: bool = False  # do not ask again on this visit
     verdict: Verdict | None = None
@@ -170,7 +170,7 @@ class LogDelivery:
     record: dict[str, str] | None = None  # status.slowLogError: AWS's message and when it was last asked for
 
 
-def _conversion_refused(s: Situation) -> LogDelivery:
+def _conversion_refused(s: Situation) -> NotApplied:
     """ClusterMode compatible was sent for this generation and the group is available again, still
     disabled: ElastiCache did not make the change (keys in a database other than 0 are the common cause).
     Said in Ready, and asked again once per retry interval, never in a loop (ACK #2888's failure)."""
@@ -184,33 +184,33 @@ def _conversion_refused(s: Situation) -> LogDelivery:
         or applying.generation != s.generation
         or "cluster mode compatible" not in applying.action
     ):
-        return LogDelivery()
-    known = s.status.get("clusterModeRefused") or {}
-    asked = datetime.datetime.fromisoformat(known["since"]) if known.get("since") else s.now
-    again = asked + datetime.timedelta(seconds=s.retry_seconds)
-    if s.now >= again:
-        return LogDelivery(record={"since": s.now.isoformat()})
+        return NotApplied()
     said = (
         "ElastiCache did not turn cluster mode on: the group is back to disabled (its events say why; keys in a"
         " database other than 0, which cluster mode does not support, are the common cause)"
     )
-    verdict = Verdict("False", AWS_ERROR, f"{said}; asking again at {again:%H:%M:%SZ}", progressing=True)
-    return LogDelivery(True, verdict, max((again - s.now).total_seconds(), 1.0), {"since": asked.isoformat()})
+    return _asked_again(s, s.status.get("clusterModeRefused") or {}, said, {})
 
 
-def _log_delivery(s: Situation) -> LogDelivery:
+def _log_delivery(s: Situation) -> NotApplied:
     if s.observed is None or not s.observed.slow_log_error or s.desired.slow_log is None:
-        return LogDelivery()
+        return NotApplied()
     message = s.observed.slow_log_error
     known = s.status.get("slowLogError") or {}
-    asked = datetime.datetime.fromisoformat(known["since"]) if known.get("message") == message else s.now
+    said = f"ModifyReplicationGroup failed: the slow-log delivery did not take: {message}"
+    return _asked_again(s, known if known.get("message") == message else {}, said, {"message": message})
+
+
+def _asked_again(s: Situation, known: Mapping[str, Any], said: str, record: dict[str, str]) -> NotApplied:
+    """A change AWS did not make: held (and said in Ready) until a retry interval has passed since it was
+    last asked for (`known["since"]`, in status), then asked for once more. `record`: kept in status
+    beside the time."""
+    asked = datetime.datetime.fromisoformat(known["since"]) if known.get("since") else s.now
     again = asked + datetime.timedelta(seconds=s.retry_seconds)
     if s.now >= again:
-        return LogDelivery(record={"message": message, "since": s.now.isoformat()})
-    said = f"ModifyReplicationGroup failed: the slow-log delivery did not take: {message}"
+        return NotApplied(record={**record, "since": s.now.isoformat()})
     verdict = Verdict("False", AWS_ERROR, f"{said}; asking again at {again:%H:%M:%SZ}", progressing=True)
-    record = {"message": message, "since": asked.isoformat()}
-    return LogDelivery(True, verdict, max((again - s.now).total_seconds(), 1.0), record)
+    return NotApplied(True, verdict, max((again - s.now).total_seconds(), 1.0), {**record, "since": asked.isoformat()})
 
 
 def _create(s: Situation, parameters: ParameterPlan) -> list[Effect]:

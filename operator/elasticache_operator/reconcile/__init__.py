@@ -130,7 +130,7 @@ class Visit:
         requeue: float | None = None,
         events: list[Event] | None = None,
         client_access: tuple[c.Status, str, str] | None = None,
-        more: tuple[tuple[str, str, str, str], ...] = (),
+        more: tuple[tuple[str, c.Status, str, str], ...] = (),
     ) -> Outcome:
         """Status with conditions, an Event if Ready changed, and the requeue for this verdict."""
         now = stamp(self.deps.now())
@@ -139,7 +139,7 @@ class Visit:
         if client_access is not None:
             conditions = c.set_condition(conditions, c.CLIENT_ACCESS, *client_access, self.generation, now)
         for type_, state, reason, message in more:  # a capability's own condition (ParametersApplied)
-            conditions = c.set_condition(conditions, type_, state, reason, message, self.generation, now)  # type: ignore[arg-type]
+            conditions = c.set_condition(conditions, type_, state, reason, message, self.generation, now)
         events = list(events or [])
         if previous != (verdict.ready, verdict.reason):
             kind = "Warning" if verdict.terminal or verdict.reason == c.AWS_ERROR else "Normal"

@@ -7,16 +7,17 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from pydantic import ValidationError
+
 from .. import INSTANCE_LABEL, metrics
 from ..aws.errors import AWSCallError
 from ..core import access, naming
 from ..core.decide import claimed_elsewhere
 from ..core.deletion import CreateSnapshotObject, FinalSnapshot, decide_deletion, policy_of
-from ..core.desired import family_of
 from ..core.effects import Event
 from ..core.observed import ObservedGroup
-from ..core.parameters import custom_group
-from ..core.spec import DEFAULT_ENGINE_VERSIONS
+from ..core.parameters import wanted_parameters
+from ..core.spec import parse_spec
 from ..kube.objects import NamespaceTerminating
 from . import Deps, Outcome, Visit, confirmed, forget, locked, stamp
 from .cluster import Target
@@ -80,12 +81,13 @@ def _parameter_groups(visit: Visit, group_id: str) -> tuple[str, ...]:
     """The parameter groups status names, and the one the spec asks for (made by a visit that was cut
     short before it could say so); one that is not there is skipped."""
     made = set(visit.status.get("parameterGroups") or ())
-    spec = visit.spec
-    if spec.get("parameters"):
-        engine = spec.get("engine", "redis")
-        version = spec.get("engineVersion") or DEFAULT_ENGINE_VERSIONS.get(engine, "")
-        made.add(custom_group(group_id, family_of(engine, version), bool(spec.get("enableSharding"))))
-    return tuple(sorted(made))
+    try:
+        spec = parse_spec(visit.spec)
+    except ValidationError:
+        return tuple(sorted(made))
+    version = spec.effective_engine_version
+    wanted = wanted_parameters(spec.parameter_values, group_id, spec.engine, version, spec.enable_sharding)
+    return tuple(sorted(made | ({wanted.group_name} if wanted else set())))
 
 
 def _security_groups(visit: Visit) -> list[tuple[str, str]]:
