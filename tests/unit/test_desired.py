@@ -1,4 +1,4 @@
-from elasticache_operator.core.desired import Placement, cluster_mode_parameter_group, create_request
+from elasticache_operator.core.desired import Placement, create_request, default_parameter_group
 from elasticache_operator.core.naming import TAG_UID
 
 from .builders import IDENTITY, desired
@@ -39,9 +39,9 @@ def test_sharded_group_uses_node_groups_and_a_cluster_mode_parameter_group():
 
 
 def test_cluster_mode_parameter_group_families():
-    assert cluster_mode_parameter_group("redis", "6.2") == "default.redis6.x.cluster.on"
-    assert cluster_mode_parameter_group("redis", "5.0.6") == "default.redis5.0.cluster.on"
-    assert cluster_mode_parameter_group("valkey", "8.0") == "default.valkey8.cluster.on"
+    assert default_parameter_group("redis", "6.2", sharded=True) == "default.redis6.x.cluster.on"
+    assert default_parameter_group("redis", "5.0.6", sharded=True) == "default.redis5.0.cluster.on"
+    assert default_parameter_group("valkey", "8.0", sharded=True) == "default.valkey8.cluster.on"
 
 
 def test_tags_carry_user_tags_and_ownership():

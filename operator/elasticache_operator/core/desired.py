@@ -85,11 +85,6 @@ def desired_group(spec: RedisClusterSpec, identity: Identity, group_id: str | No
     )
 
 
-def cluster_mode_parameter_group(engine: str, version: str) -> str:
-    """The AWS default parameter group with cluster mode on, for the engine's family."""
-    return default_parameter_group(engine, version, sharded=True)
-
-
 def family_of(engine: str, version: str) -> str:
     """The cache parameter group family of an engine version: redis6.x, redis7, valkey7, valkey8, …"""
     major, minor = (version.split(".") + ["0"])[:2]
@@ -126,7 +121,7 @@ def create_request(desired: DesiredGroup, auth_token: str, placement: Placement,
     if desired.sharded:
         request["NumNodeGroups"] = desired.num_shards
         request["ReplicasPerNodeGroup"] = desired.replicas_per_shard
-        request["CacheParameterGroupName"] = cluster_mode_parameter_group(desired.engine, desired.engine_version)
+        request["CacheParameterGroupName"] = default_parameter_group(desired.engine, desired.engine_version, True)
     else:
         request["NumCacheClusters"] = desired.replicas_per_shard + 1
     if desired.parameter_group:
