@@ -8,7 +8,7 @@ import pytest
 import redis
 from redis.cluster import RedisCluster
 
-from ..support.stack import eventually
+from ..support.stack import TOKEN, eventually
 from .test_data_plane import client, ready_secret
 
 pytestmark = pytest.mark.e2e
@@ -116,3 +116,36 @@ def test_a_rotated_password_works_at_once_and_the_old_one_only_for_the_grace_per
         client(data, ca_file, password=old).ping()
     fresh = cluster.secret_data(namespace, "rotate-redis")
     assert redis.Redis.from_url(fresh["url"], ssl_ca_certs=ca_file, socket_timeout=5).ping()
+
+
+def test_a_password_changed_while_its_group_is_created_is_rotated_in_before_it_is_published(
+    cluster, namespace, ca_file, stack
+):
+    """The create went out with the old password: the connection Secret never holds one AWS does not know."""
+    cluster.password_secret(namespace)
+    aws, creates = stack.aws, stack.aws.calls("CreateReplicationGroup")
+    aws.inject(operation="CreateReplicationGroup", code="", delay_seconds=3)  # in flight for a while
+    try:
+        cluster.create(namespace, "rekeyed")
+        eventually(lambda: aws.calls("CreateReplicationGroup") > creates, 60, message="the create sent")
+        cluster.core.patch_namespaced_secret("redis-password", namespace, {"stringData": {"password": NEW_TOKEN}})
+    finally:
+        aws.clear_faults()
+    obj = cluster.wait_ready(namespace, "rekeyed", timeout=180)
+    data = cluster.secret_data(namespace, "rekeyed-redis")
+    assert data["password"] == NEW_TOKEN and "creation" not in obj["status"]
+    assert client(data, ca_file).ping()
+    steps = cluster.event_messages(namespace, "rekeyed", "ApplyingChange")
+    assert "Applying step 1/1: ModifyReplicationGroup AuthToken ROTATE" in steps
+    # After the grace period, SET: only the password the Secret holds opens the door.
+    eventually(
+        lambda: (
+            "rekeyed-redis-pending"
+            not in [s.metadata.name for s in cluster.core.list_namespaced_secret(namespace).items]
+        ),
+        stack.password_grace_seconds + 60,
+        message="the password the group was created with retired",
+    )
+    with pytest.raises(redis.AuthenticationError):
+        client(data, ca_file, password=TOKEN).ping()
+    assert client(data, ca_file).ping()

@@ -45,8 +45,13 @@ def test_single_node_cluster_end_to_end(cluster, aws, namespace):
     secret = cluster.core.read_namespaced_secret("sessions-redis", namespace)
     assert secret.metadata.owner_references[0].uid == created["metadata"]["uid"]
 
-    reasons = cluster.wait_event(namespace, "sessions", "ConnectionSecret")
-    assert reasons.index("Creating") < reasons.index("Available") < reasons.index("ConnectionSecret")
+    # One Event for the whole creation (each Event is a write): Creating is said by the status alone, and
+    # the connection Secret written as Ready turned True is said in Ready's Event.
+    reasons = cluster.wait_event(namespace, "sessions", "Available")
+    assert "Creating" not in reasons and "ConnectionSecret" not in reasons
+    [available] = cluster.event_messages(namespace, "sessions", "Available")
+    assert available.endswith("; Secret sessions-redis created with host, port and password")
+    assert "creation" not in cluster.get(namespace, "sessions")["status"]  # the password is published
 
     log_groups = aws.logs.describe_log_groups(logGroupNamePrefix=f"/elasticache/{group['ReplicationGroupId']}/")
     assert log_groups["logGroups"][0]["retentionInDays"] == 90

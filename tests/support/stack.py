@@ -288,6 +288,10 @@ class Cluster:
         ordered = sorted(events, key=lambda e: int(e.metadata.resource_version))
         return [e.reason for e in ordered if e.involved_object.name == name]
 
+    def event_messages(self, namespace: str, name: str, reason: str) -> list[str]:
+        events = self.core.list_namespaced_event(namespace).items
+        return [e.message for e in events if e.involved_object.name == name and e.reason == reason]
+
     def wait_event(self, namespace: str, name: str, reason: str, timeout: float = 30) -> list[str]:
         """The reasons once `reason` is among them: Events are posted after the status is written, on
         their own, so a test that has seen the status may still be ahead of them."""

@@ -69,19 +69,87 @@ def published(password=PASSWORD):
     return ConnectionSecret(exists=True, owned=True, data=data, resource_version="7")
 
 
-def test_a_missing_group_is_created_after_its_log_group_and_the_token_written_down():
-    decided = decide_visit(situation())
-    assert kinds(decided) == ["EnsureLogGroup", "WritePending", "CreateGroup"]
-    log_group, pending, create = decided.effects
+VERSION = "redis-password/password@41"
+WRITTEN_DOWN = {"generation": 1, "passwordVersion": VERSION}
+
+
+def test_a_missing_group_gets_its_log_group_and_the_password_version_written_down_first():
+    decided = decide_visit(situation(password_version=VERSION))
+    assert kinds(decided) == ["EnsureLogGroup", "Record"]
+    log_group, record = decided.effects
     assert isinstance(log_group, EnsureLogGroup) and log_group.status == {"slowLogRetentionDays": 90}
-    assert isinstance(pending, WritePending) and pending.pending == Pending(PASSWORD, "CREATE", "")
-    assert pending.status == {"passwordPending": True} and pending.secret_name == "cache-redis-pending"
-    assert isinstance(create, CreateGroup) and create.request["AuthToken"] == PASSWORD
-    assert create.request["CacheSubnetGroupName"] == "private" and create.request["SecurityGroupIds"] == ["sg-settings"]
+    assert record.status == {"creation": WRITTEN_DOWN} and PASSWORD not in repr(record)
+    assert decided.requeue_after == 0.0  # the create follows at once, in the next visit
     assert decided.verdict.reason == c.CREATING and decided.status["replicationGroupId"] == IDENTITY.group_id
 
 
-def test_the_token_a_group_was_created_with_is_published_and_its_journal_deleted_in_one_visit():
+def test_once_written_down_the_create_is_sent_with_that_password():
+    decided = decide_visit(situation(password_version=VERSION, status={"creation": WRITTEN_DOWN}))
+    assert kinds(decided) == ["CreateGroup"]
+    [create] = decided.effects
+    assert isinstance(create, CreateGroup) and create.request["AuthToken"] == PASSWORD
+    assert create.request["CacheSubnetGroupName"] == "private" and create.request["SecurityGroupIds"] == ["sg-settings"]
+    assert decided.requeue_after is None and decided.verdict.reason == c.CREATING
+
+
+def test_a_new_generation_or_password_before_the_create_is_written_down_again():
+    for other in ({"generation": 0}, {"passwordVersion": "redis-password/password@40"}):
+        status = {"creation": {**WRITTEN_DOWN, **other}}
+        decided = decide_visit(situation(password_version=VERSION, status=status))
+        assert kinds(decided) == ["EnsureLogGroup", "Record"]
+        assert decided.effects[-1].status == {"creation": WRITTEN_DOWN}
+
+
+def test_the_password_a_group_was_created_with_is_published_and_the_record_cleared():
+    missing = ConnectionSecret(exists=False, owned=False, data={}, resource_version=None)
+    decided = decide_visit(
+        situation(
+            password_version=VERSION,
+            observed=observed(),
+            connection=missing,
+            status={"slowLogRetentionDays": 90, "creation": WRITTEN_DOWN},
+        )
+    )
+    assert kinds(decided) == ["Record", "WriteConnectionSecret"]
+    secret = decided.effects[1]
+    assert isinstance(secret, WriteConnectionSecret) and secret.data["password"] == PASSWORD
+    assert secret.status == {"creation": None}
+
+
+def test_a_password_changed_while_aws_created_the_group_is_rotated_in_before_anything_is_published():
+    missing = ConnectionSecret(exists=False, owned=False, data={}, resource_version=None)
+    changed = situation(
+        password="changed-meanwhile-12345",
+        password_version="redis-password/password@57",
+        observed=observed(auth_token_modified="2026-12-04T11:00:00Z"),
+        connection=missing,
+        status={"slowLogRetentionDays": 90, "creation": WRITTEN_DOWN},
+    )
+    decided = decide_visit(changed)
+    assert "WriteConnectionSecret" not in kinds(decided)  # which token AWS holds is not known
+    pending, step = (e for e in decided.effects if isinstance(e, (WritePending, ApplyStep)))
+    assert pending.pending == Pending("changed-meanwhile-12345", "ROTATE", "2026-12-04T11:00:00Z")
+    assert step.step.request["AuthTokenUpdateStrategy"] == "ROTATE"  # AWS takes SET only after a ROTATE
+    # Not applied yet (the group is modifying): still nothing published.
+    applying = dataclasses.replace(
+        changed,
+        observed=observed(status="modifying", auth_token_modified="2026-12-04T11:00:00Z"),
+        pending=pending.pending,
+        status={**changed.status, "passwordPending": True},
+    )
+    assert "WriteConnectionSecret" not in kinds(decide_visit(applying))
+    # Applied: the connection Secret gets the token AWS now holds; the record of the create goes, and the
+    # rotation goes on as any other (the grace period, then SET).
+    applied = dataclasses.replace(applying, observed=observed(auth_token_modified="2026-12-04T11:30:00Z"))
+    decided = decide_visit(applied)
+    secret = next(e for e in decided.effects if isinstance(e, WriteConnectionSecret))
+    assert secret.data["password"] == "changed-meanwhile-12345" and secret.status == {"creation": None}
+    journal = next(e for e in decided.effects if isinstance(e, WritePending))
+    assert journal.pending.published_at == NOW.isoformat()
+
+
+def test_a_journal_of_an_earlier_version_still_publishes_the_token_the_group_was_created_with():
+    """A create written down in a pending Secret by an operator before this one (upgraded mid-create)."""
     pending = Pending("the-created-password-1234", "CREATE", "")
     missing = ConnectionSecret(exists=False, owned=False, data={}, resource_version=None)
     decided = decide_visit(
@@ -101,7 +169,8 @@ def test_the_token_a_group_was_created_with_is_published_and_its_journal_deleted
 
 def test_the_access_groups_replace_the_settings_groups_at_create():
     wanted = dataclasses.replace(desired(), security_group_ids=("sg-own", "sg-settings"))
-    [*_, create] = decide_visit(situation(desired=wanted)).effects
+    written_down = {"creation": {"generation": 1, "passwordVersion": ""}}
+    [create] = decide_visit(situation(desired=wanted, status=written_down)).effects
     assert create.request["SecurityGroupIds"] == ["sg-own", "sg-settings"]
 
 

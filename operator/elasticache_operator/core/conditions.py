@@ -42,6 +42,7 @@ FAILED = "Failed"  # a snapshot ElastiCache could not take
 NOT_FOUND = "NotFound"  # a snapshot that is not (or no longer) in ElastiCache
 SOURCE_NOT_READY = "SourceNotReady"  # the RedisCluster a snapshot is to be taken of is missing or not Ready
 RESTORING = "Restoring"  # a group being created from a snapshot
+CONNECTION_SECRET = "ConnectionSecret"  # an Event: the connection Secret was written
 REASONS = (
     CREATING,
     AVAILABLE,

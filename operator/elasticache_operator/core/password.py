@@ -2,8 +2,9 @@
 AuthTokenUpdateStrategy ROTATE (old and new both accepted), then SET (only the new one).
 
 The connection Secret always holds a password AWS accepts. A token on its way to AWS is written
-down first, in the *pending* Secret beside the connection Secret (`<connection>-pending`): at
-creation, before a ROTATE, before a SET. Together with AuthTokenLastModifiedDate, which moves when
+down first: at creation, which version of the password Secret the create is sent with (in status,
+core/visit.py); before a ROTATE or a SET, the token itself, in the *pending* Secret beside the connection
+Secret (`<connection>-pending`). Together with AuthTokenLastModifiedDate, which moves when
 AWS has applied a ROTATE or SET, that journal tells after any crash whether a call was sent, so no
 call is repeated blindly and no password that AWS does not know is ever published. A password
 Secret that changes again meanwhile waits until the pending token is settled.
@@ -49,8 +50,18 @@ def password_action(
     available: bool,
     now: datetime.datetime,
     grace: datetime.timedelta,
+    *,
+    created_with_another: bool = False,
 ) -> PasswordAction:
-    """`source`: the password Secret's value; `published`: the connection Secret's (None before it exists)."""
+    """`source`: the password Secret's value; `published`: the connection Secret's (None before it exists);
+    `created_with_another`: the group was created with another version of the password Secret than
+    `source` (it changed while AWS created the group), so which token AWS holds is not known."""
+    if pending is None and published is None and created_with_another:
+        if not available:
+            return PasswordAction("wait")
+        # AWS takes SET only after a ROTATE: the usual rotation, the connection Secret made at its publish.
+        message = "the password Secret changed while the group was created: rotating the AuthToken to it (ROTATE)"
+        return PasswordAction("rotate", source, message=message)
     if pending is None:
         if published is None or source == published:
             return NONE

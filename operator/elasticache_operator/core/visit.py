@@ -60,6 +60,7 @@ class Situation:
     restore: RestoreSource | None = None  # spec.restoreFrom, read while the group is still to be created
     failover_test: str | None = None  # the test-failover annotation's value
     parameters: ParametersState | None = None  # spec.parameters and the custom groups made for them
+    password_version: str = ""  # which version of which Secret `password` is (`<name>/<key>@<resourceVersion>`)
 
     @property
     def pending_name(self) -> str:
@@ -77,7 +78,20 @@ class Situation:
             self.observed.status == "available",
             self.now,
             self.password_grace,
+            created_with_another=self.created_with_another_password,
         )
+
+    @property
+    def creation(self) -> dict[str, Any]:
+        """What a create is sent with, written down in status before it is sent (status.creation)."""
+        return {"generation": self.generation, "passwordVersion": self.password_version}
+
+    @property
+    def created_with_another_password(self) -> bool:
+        """The create was sent with another version of the password Secret than the one read now: which
+        token AWS holds is not known, so the connection Secret waits for a ROTATE to the current one."""
+        recorded = self.status.get("creation") or {}
+        return bool(recorded) and recorded.get("passwordVersion") != self.password_version
 
 
 def decide_visit(s: Situation) -> Decided:
@@ -113,11 +127,14 @@ def decide_visit(s: Situation) -> Decided:
         status["clusterModeRefused"] = conversion.record
     in_effect = settled(s.status, s.generation)
     parameters = plan_parameters(s.parameters, s.observed, s.desired.tags, s.status, in_effect, s.now.isoformat())
-    effects = _create(s, parameters) if decision.create else _changes(s, decision, in_effect, parameters)
+    requeue: float | None = None
+    if decision.create:
+        effects, requeue = _create(s, parameters)
+    else:
+        effects = _changes(s, decision, in_effect, parameters)
     if s.observed is not None:
         effects += _recorded(s, decision)
     effects += _connection(s, decision, action)
-    requeue = None
     if action.until is not None:  # the password's grace period: back when it ends, and meanwhile now and then
         requeue = min(max((action.until - s.now).total_seconds(), 1.0), s.poll_seconds * 4)
     verdict = decision.verdict
@@ -213,15 +230,18 @@ def _asked_again(s: Situation, known: Mapping[str, Any], said: str, record: dict
     return NotApplied(True, verdict, max((again - s.now).total_seconds(), 1.0), {**record, "since": asked.isoformat()})
 
 
-def _create(s: Situation, parameters: ParameterPlan) -> list[Effect]:
-    """The log group, the parameter group, the token written down (the connection Secret must get the one
-    AWS was created with), then the group."""
+def _create(s: Situation, parameters: ParameterPlan) -> tuple[list[Effect], float | None]:
+    """Two visits. The first makes what the group needs (its parameter group, its log group) and writes
+    down, in this visit's status patch, which version of the password Secret the create is sent with:
+    after a crash, or a password changed while AWS creates the group, the connection Secret must still get
+    the token AWS holds. The next visit, at once, sends the create. (No journal Secret: two writes less.)"""
     desired = s.desired
-    effects: list[Effect] = list(parameters.effects)
-    if desired.slow_log:
-        days = desired.slow_log.retention_days
-        effects.append(EnsureLogGroup(desired.slow_log, desired.tags, status={"slowLogRetentionDays": days}))
-    effects.append(WritePending(s.pending_name, Pending(s.password, "CREATE", ""), status={"passwordPending": True}))
+    if (s.status.get("creation") or {}) != s.creation:  # not written down for this spec and this password
+        effects: list[Effect] = list(parameters.effects)
+        if desired.slow_log:
+            days = desired.slow_log.retention_days
+            effects.append(EnsureLogGroup(desired.slow_log, desired.tags, status={"slowLogRetentionDays": days}))
+        return [*effects, Record(status={"creation": s.creation})], 0.0
     description = f"RedisCluster {s.identity.namespace}/{s.identity.name} (elasticache-operator)"
     placement = dataclasses.replace(
         s.placement, security_group_ids=desired.security_group_ids or s.placement.security_group_ids
@@ -231,8 +251,7 @@ def _create(s: Situation, parameters: ParameterPlan) -> list[Effect]:
     if s.restore is not None and s.restore.snapshot_name:
         request.update(restore_request(desired, s.restore.snapshot_name))
         restored = {"restoredFrom": s.restore.as_status()}
-    effects.append(CreateGroup(desired.group_id, request, desired.tags, status=restored))
-    return effects
+    return [CreateGroup(desired.group_id, request, desired.tags, status=restored)], None
 
 
 def _changes(s: Situation, decision: Decision, drifted: bool, parameters: ParameterPlan) -> list[Effect]:
@@ -300,10 +319,11 @@ def _connection(s: Situation, decision: Decision, action: PasswordAction) -> lis
     if observed is None or connection is None or observed.endpoints is None:
         return []
     effects: list[Effect] = []
-    if decision.write_secret:
+    unknown = connection.applied_password is None and s.created_with_another_password and action.kind != "publish"
+    if decision.write_secret and not unknown:  # (unknown: the token AWS holds; published once it is rotated)
         data = connection_data(observed.endpoints, observed.sharded, password_to_publish(s, action, connection))
         said = "with the new password" if action.kind == "publish" else "with host, port and password"
-        effects.append(WriteConnectionSecret(s.secret_name, data, connection, said))
+        effects.append(WriteConnectionSecret(s.secret_name, data, connection, said, status={"creation": None}))
         if action.kind == "publish" and s.pending is not None and s.pending.call == "CREATE":
             # The connection Secret holds the token the group was created with: nothing is left to settle
             # (no grace period, no SET), so the journal goes now (a crash before: the next visit finishes).

@@ -48,7 +48,8 @@ class Secrets:
 
         return fetch() if self.cache is None else self.cache.get((namespace, name), fetch)
 
-    def read_value(self, namespace: str, name: str, key: str) -> str:
+    def read_value(self, namespace: str, name: str, key: str) -> tuple[str, str]:
+        """The key's value, and the Secret's resourceVersion (which value a create was sent with)."""
         secret = self._read(namespace, name)
         if secret is None:
             raise SecretProblem(f"Secret {name} (defaultUserPassword) does not exist in {namespace}")
@@ -56,7 +57,7 @@ class Secrets:
         if encoded is None:
             raise SecretProblem(f"Secret {name} has no key {key!r} (defaultUserPassword.secretKeyRef.key)")
         try:
-            return base64.b64decode(encoded).decode("utf-8")
+            return base64.b64decode(encoded).decode("utf-8"), secret.resource_version
         except (ValueError, UnicodeDecodeError) as e:
             raise SecretProblem(f"Secret {name} key {key!r} is not UTF-8 text") from e
 

@@ -140,10 +140,7 @@ class Visit:
             conditions = c.set_condition(conditions, c.CLIENT_ACCESS, *client_access, self.generation, now)
         for type_, state, reason, message in more:  # a capability's own condition (ParametersApplied)
             conditions = c.set_condition(conditions, type_, state, reason, message, self.generation, now)
-        events = list(events or [])
-        if previous != (verdict.ready, verdict.reason):
-            kind = "Warning" if verdict.terminal or verdict.reason == c.AWS_ERROR else "Normal"
-            events.insert(0, Event(kind, verdict.reason, verdict.message))  # the transition, then what it caused
+        events = transition_events(previous, verdict, list(events or []))
         status = {**fields, "observedGeneration": self.generation, "conditions": conditions}
         if fields:  # this installation manages the object: say so, so another one never takes it for its own
             status["operatorInstance"] = self.deps.settings.instance
@@ -153,6 +150,23 @@ class Visit:
         if self.counted:
             metrics.record_phase(self.identity.uid, verdict.reason)
         return Outcome(status=status, events=events, requeue_after=requeue, verdict=verdict)
+
+
+def transition_events(previous: tuple[str | None, str | None], verdict: c.Verdict, events: list[Event]) -> list[Event]:
+    """An Event for a change of Ready, first, then what the visit did. Each is a write, so: an object's
+    first condition, when it only says the work has begun (Creating), is told by the status alone; and the
+    connection Secret written as Ready turns True is said in Ready's own Event."""
+    if previous == (verdict.ready, verdict.reason):
+        return events
+    warning = verdict.terminal or verdict.reason == c.AWS_ERROR
+    if previous == (None, None) and verdict.ready == "False" and verdict.progressing and not warning:
+        return events
+    message = verdict.message
+    secret = next((e for e in events if e.reason == c.CONNECTION_SECRET), None)
+    if secret is not None and verdict.ready == "True":
+        events.remove(secret)
+        message = f"{message}; {secret.message}"
+    return [Event("Warning" if warning else "Normal", verdict.reason, message), *events]
 
 
 def _result(verdict: c.Verdict) -> str:

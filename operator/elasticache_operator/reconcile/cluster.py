@@ -64,7 +64,7 @@ def _visit(visit: Visit) -> Outcome:
     if holding_after_failure(visit.status, visit.generation):
         return Outcome()  # the last AWS answer was final for this spec: no new calls until it changes
     try:
-        password = _password(visit, spec)
+        password, version = _password(visit, spec)
     except SecretProblem as e:
         return visit.conclude(invalid_spec(str(e)), fields, settings.retry_seconds)
     desired = desired_group(spec, visit.identity, target.group_id)
@@ -72,23 +72,26 @@ def _visit(visit: Visit) -> Outcome:
         return adoption.observe_only(visit, desired, target, password, spec.secret_name(visit.identity.name))
     assert password is not None  # the spec requires it unless ObserveOnly
     try:
-        return _manage(visit, spec, desired, target, password)
+        return _manage(visit, spec, desired, target, password, version)
     except (AWSCallError, SecretProblem) as e:
         return failed(visit, e, fields)
 
 
-def _password(visit: Visit, spec: RedisClusterSpec) -> str | None:
-    """The password Secret's value, checked as AWS checks an AuthToken (SecretProblem if it is not one)."""
+def _password(visit: Visit, spec: RedisClusterSpec) -> tuple[str | None, str]:
+    """The password Secret's value, checked as AWS checks an AuthToken (SecretProblem if it is not one),
+    and which version of which Secret it is (`<name>/<key>@<resourceVersion>`, what a create records)."""
     if spec.default_user_password is None:
-        return None
+        return None, ""
     ref = spec.default_user_password.secret_key_ref
-    password = visit.deps.secrets.read_value(visit.identity.namespace, ref.name, ref.key)
+    password, version = visit.deps.secrets.read_value(visit.identity.namespace, ref.name, ref.key)
     if problem := auth_token_problem(password):
         raise SecretProblem(f"The password in Secret {ref.name} key {ref.key!r} {problem}")
-    return password
+    return password, f"{ref.name}/{ref.key}@{version}"
 
 
-def _manage(visit: Visit, spec: RedisClusterSpec, desired: DesiredGroup, target: Target, password: str) -> Outcome:
+def _manage(
+    visit: Visit, spec: RedisClusterSpec, desired: DesiredGroup, target: Target, password: str, version: str
+) -> Outcome:
     observer, secret_name = visit.deps.observer, spec.secret_name(visit.identity.name)
     if moved := _moved(visit, target):
         return visit.conclude(moved, status_fields(visit.status["replicationGroupId"], None, secret_name))
@@ -103,7 +106,7 @@ def _manage(visit: Visit, spec: RedisClusterSpec, desired: DesiredGroup, target:
         except (AWSCallError, SecretProblem) as e:
             return failed(visit, e, fields)
         desired = dataclasses.replace(desired, security_group_ids=reach.group_ids)
-    situation = _situation(visit, desired, observed, password, secret_name)
+    situation = _situation(visit, desired, observed, (password, version), secret_name)
     situation = dataclasses.replace(situation, parameters=read_parameters(visit, spec.parameter_values, desired))
     if observed is None and spec.restore_from is not None:  # checked before the create, never half-made
         situation = dataclasses.replace(situation, restore=_restore_source(visit, spec.restore_from))
@@ -171,16 +174,21 @@ def _owned(observed: ObservedGroup | None, visit: Visit) -> bool:
 
 
 def _situation(
-    visit: Visit, desired: DesiredGroup, observed: ObservedGroup | None, password: str, secret_name: str
+    visit: Visit, desired: DesiredGroup, observed: ObservedGroup | None, source: tuple[str, str], secret_name: str
 ) -> Situation:
     """Everything the decision needs, read once: the connection Secret and, while a password is on its
-    way to AWS (or the status says one was), the pending Secret."""
+    way to AWS (or the status says one was), the pending Secret. `source`: the password and its version."""
     settings, secrets, identity = visit.deps.settings, visit.deps.secrets, visit.identity
+    password, version = source
     connection = pending = None
     if observed is not None:
         connection = secrets.read_connection(identity.namespace, secret_name, identity.uid)
         published = connection.applied_password if connection.exists else None
-        if published != password or visit.status.get("passwordPending"):
+        created_with = (visit.status.get("creation") or {}).get("passwordVersion")
+        # A pending Secret exists only once a ROTATE or SET was asked for: the password changed since it was
+        # published or created (a crash may have kept status from saying so), or status says one is pending.
+        changed = published != password if published is not None else created_with not in (None, version)
+        if changed or visit.status.get("passwordPending"):
             pending_name = naming.pending_secret_name(secret_name)
             pending = secrets.read_pending(identity.namespace, pending_name, identity.uid)
     return Situation(
@@ -189,6 +197,7 @@ def _situation(
         status=visit.status,
         desired=desired,
         password=password,
+        password_version=version,
         observed=observed,
         secret_name=secret_name,
         placement=Placement(settings.cache_subnet_group, tuple(settings.security_group_ids)),

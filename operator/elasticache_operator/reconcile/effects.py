@@ -139,7 +139,7 @@ def _write_connection_secret(effect: WriteConnectionSecret, visit: Visit, carrie
     )
     if written != "unchanged":
         said = f" {effect.said}" if effect.said else ""
-        carried.events.append(Event("Normal", "ConnectionSecret", f"Secret {effect.secret_name} {written}{said}"))
+        carried.events.append(Event("Normal", c.CONNECTION_SECRET, f"Secret {effect.secret_name} {written}{said}"))
 
 
 @acts(DeleteGroup)
