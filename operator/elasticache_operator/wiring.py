@@ -8,7 +8,6 @@ import asyncio
 import threading
 from typing import Any
 
-import boto3
 from botocore.config import Config
 
 from . import USER_AGENT, leader
@@ -17,6 +16,7 @@ from .aws.ec2 import EC2
 from .aws.elasticache import ElastiCache
 from .aws.logs import Logs
 from .aws.observer import Observer, Timing
+from .aws.session import new_session
 from .aws.tagging import Tagging
 from .kube.objects import RedisObjects
 from .kube.secret_cache import SecretCache
@@ -107,7 +107,7 @@ def build_deps(settings: Settings, wakeups: Wakeups) -> Deps:
         read_timeout=30,
         max_pool_connections=max(10, settings.workers),  # each worker thread may hold a connection
     )
-    session = boto3.session.Session(region_name=settings.aws_region)
+    session = new_session(settings.aws_region)
     calls = Calls(
         TokenBucket(settings.aws_calls_per_second, settings.aws_burst), settings.max_concurrent_writes, leader.may_act
     )
