@@ -145,16 +145,20 @@ logging.getLogger("kopf.objects").addFilter(_WaitingIsNotAnError())
 def register(kind: Kind) -> None:
     """One kind's handlers: a wake-up on spec changes, the reconcile loop, and deletion."""
 
-    @kopf.on.event(*kind.resource, labels=CLAIMED, id="spec_changed")
-    def spec_changed(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    def needs_a_visit(body: kopf.Body, memo: kopf.Memo, **_: Any) -> bool:
         """A generation its loop has not visited yet (nor the status observed), or a change the kind says
-        needs a visit: its loop reconciles now rather than at its next turn. The events of kopf's own
-        patches and of the status the loop writes, which race ahead of that status, wake nothing."""
-        meta, status, wakeups = body["metadata"], body.get("status", {}), memo["wakeups"]
+        needs a visit. The events of kopf's own patches and of the status the loop writes, which race
+        ahead of that status, need none. A filter, so kopf spends nothing more on those events: it calls
+        filters in its event loop, and invokes a handler (a task, a log line) only when this is True."""
+        meta, status = body["metadata"], body.get("status", {})
         generation = meta.get("generation")
-        unseen = generation not in (status.get("observedGeneration"), wakeups.visited(meta["uid"]))
-        if unseen or kind.woken_by(dict(body)):
-            wakeups.wake(meta["uid"])
+        unseen = generation not in (status.get("observedGeneration"), memo["wakeups"].visited(meta["uid"]))
+        return unseen or kind.woken_by(dict(body))
+
+    @kopf.on.event(*kind.resource, labels=CLAIMED, when=needs_a_visit, id="spec_changed")
+    async def spec_changed(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+        """Its loop reconciles now rather than at its next turn."""
+        memo["wakeups"].wake(body["metadata"]["uid"])
 
     @kopf.daemon(*kind.resource, labels=CLAIMED, cancellation_timeout=10, id="reconcile_loop")
     async def reconcile_loop(body: kopf.Body, stopped: kopf.DaemonStopped, memo: kopf.Memo, **kw: Any) -> None:
