@@ -767,7 +767,8 @@ def budget_lines(entries: Sequence[tuple[dict[str, Any], str]]) -> list[str]:
     ]
     if not measured:
         return []
-    r, run, f = max(measured, key=lambda m: (m[0]["n"], m[2]["cpu_ms_per_ready"] is not None))  # the first such
+    # The latest run (the last listed) at the largest N: the operator as it is now.
+    r, run, f = max(reversed(measured), key=lambda m: (m[0]["n"], m[2]["cpu_ms_per_ready"] is not None))
     n = 1000
     lines = [
         f"**The latency goals against the CPU they need** (the per-cluster CPU of N = {size_label(r)}, {run}, "
@@ -810,7 +811,7 @@ def profile_section(
     profiled = [(r, run) for r, run in entries if r.get("profile")]
     if not profiled:
         return []
-    r, run = max(profiled, key=lambda e: e[0]["n"])
+    r, run = max(reversed(profiled), key=lambda e: e[0]["n"])  # the latest run's, at the largest N
     prof = r["profile"]
     svg_path = _relative(prof["svg"], out_dir)
     lines = [

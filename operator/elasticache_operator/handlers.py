@@ -85,6 +85,11 @@ class NoDiffBase(kopf.DiffBaseStorage):
     def fetch(self, *, body: kopf.Body) -> None:
         return None
 
+    def build(self, *, body: kopf.Body, extra_fields: Any = None) -> Any:
+        """No essence either: nothing compares it, and kopf's builds it for every event by deep-copying the
+        whole object (2 % of the operator's Python time in the 1,000-cluster burst)."""
+        return {}
+
     def store(self, *, body: kopf.Body, patch: kopf.Patch, essence: Any) -> None:
         pass
 

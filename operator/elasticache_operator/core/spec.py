@@ -7,6 +7,8 @@ server without CEL, or an object that slipped past admission, is refused here to
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 from typing import Annotated, Any, Literal
 
@@ -167,7 +169,13 @@ def _major(version: str) -> int:
 
 
 def parse_spec(raw: dict[str, Any]) -> RedisClusterSpec:
-    return RedisClusterSpec.model_validate(raw)
+    """The spec, validated once per distinct spec (the models are frozen): every visit parses it again."""
+    return _parse(json.dumps(raw, sort_keys=True))
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse(frozen: str) -> RedisClusterSpec:
+    return RedisClusterSpec.model_validate(json.loads(frozen))
 
 
 def describe_validation_error(error: ValidationError) -> str:
