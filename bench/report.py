@@ -718,8 +718,10 @@ def phases_table(entries: Sequence[tuple[dict[str, Any], str]]) -> str:
 def requests_table(entries: Sequence[tuple[dict[str, Any], str]]) -> str:
     """Kubernetes requests per cluster, first POST → all Ready, by client and `verb resource`: one column per
     N (its create and ready phases in brackets)."""
-    columns = [(r, cost.summary(r["burst"]["cost"], r["n"])) for r, _ in entries if (r.get("burst") or {}).get("cost")]
-    columns = [(r, f) for r, f in columns if f["requests"].get("total")]
+    measured = [(r, run) for r, run in entries if (r.get("burst") or {}).get("cost")]
+    summaries = [(r, run, cost.summary(r["burst"]["cost"], r["n"])) for r, run in measured]
+    labelled = [(r, run, f) for r, run, f in summaries if f["requests"].get("total")]
+    columns = [(r, f) for r, _, f in labelled]
     if not columns:
         return ""
     keys = sorted(
@@ -753,7 +755,8 @@ def requests_table(entries: Sequence[tuple[dict[str, Any], str]]) -> str:
             " ".join([f"**{num(phase_value[0], 2)}**", f"({num(phase_value[1], 2)} / {num(phase_value[2], 2)})"])
         )
     body.append(totals)
-    header = ["request (client: verb resource[/subresource])"] + [f"N = {size_label(r)}" for r, _ in columns]
+    header = ["request (client: verb resource[/subresource])"]
+    header += [f"N = {size_label(r)}, {run}" for r, run, _ in labelled]
     return markdown_table(header, body)
 
 
