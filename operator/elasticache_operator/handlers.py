@@ -196,6 +196,7 @@ async def _loop(
     delay = 0.0
     written: dict[str, Any] = {}  # this loop is the status's only writer: what it wrote is true even
     held_since: float | None = None  # since when facts have been left unwritten
+    said: str | None = None  # what the log last said this object waits for
     try:  # before the watch brings it back, so a quick second turn never decides on an older status
         while not stopped:
             await _sleep(wake, stopped, delay)
@@ -221,8 +222,10 @@ async def _loop(
                 delay = SETTINGS.retry_seconds
                 continue
             _post_events(outcome, body)
-            if outcome.waiting:
-                logger.info(f"{WAITING} {outcome.verdict.message if outcome.verdict else 'AWS is throttling calls'}")
+            waiting = f"{WAITING} {outcome.verdict.message if outcome.verdict else 'AWS is throttling calls'}"
+            if outcome.waiting and waiting != said:  # once per thing waited for, not once per visit
+                logger.info(waiting)
+            said = waiting if outcome.waiting else None
             delay = outcome.requeue_after if outcome.requeue_after is not None else SETTINGS.resync_seconds
     finally:
         memo["wakeups"].unregister(meta["uid"])
