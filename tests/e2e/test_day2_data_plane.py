@@ -97,6 +97,13 @@ def test_shards_are_added_and_removed_online_and_no_key_is_lost(cluster, namespa
     assert missing == [] and len(traffic.written) > 100
 
 
+def wait_retired(cluster, namespace, connection_secret, stack):
+    """Until the rotation's SET retired the previous password (its pending Secret is gone)."""
+    pending = f"{connection_secret}-pending"
+    names = lambda: [s.metadata.name for s in cluster.core.list_namespaced_secret(namespace).items]  # noqa: E731
+    eventually(lambda: pending not in names(), stack.password_grace_seconds + 60, message="old password retired")
+
+
 def test_a_rotated_password_works_at_once_and_the_old_one_only_for_the_grace_period(cluster, namespace, ca_file, stack):
     data = ready_secret(cluster, namespace, "rotate")
     old = data["password"]
@@ -104,14 +111,7 @@ def test_a_rotated_password_works_at_once_and_the_old_one_only_for_the_grace_per
     eventually(lambda: cluster.secret_data(namespace, "rotate-redis")["password"] == NEW_TOKEN, 60, message="switched")
     assert client(data, ca_file, password=NEW_TOKEN).ping()
     assert client(data, ca_file, password=old).ping()  # clients that have not switched yet still get in
-    eventually(
-        lambda: (
-            "rotate-redis-pending"
-            not in [s.metadata.name for s in cluster.core.list_namespaced_secret(namespace).items]
-        ),
-        stack.password_grace_seconds + 60,
-        message="old password retired",
-    )
+    wait_retired(cluster, namespace, "rotate-redis", stack)
     with pytest.raises(redis.AuthenticationError):
         client(data, ca_file, password=old).ping()
     fresh = cluster.secret_data(namespace, "rotate-redis")
@@ -137,15 +137,7 @@ def test_a_password_changed_while_its_group_is_created_is_rotated_in_before_it_i
     assert client(data, ca_file).ping()
     steps = cluster.event_messages(namespace, "rekeyed", "ApplyingChange")
     assert "Applying step 1/1: ModifyReplicationGroup AuthToken ROTATE" in steps
-    # After the grace period, SET: only the password the Secret holds opens the door.
-    eventually(
-        lambda: (
-            "rekeyed-redis-pending"
-            not in [s.metadata.name for s in cluster.core.list_namespaced_secret(namespace).items]
-        ),
-        stack.password_grace_seconds + 60,
-        message="the password the group was created with retired",
-    )
+    wait_retired(cluster, namespace, "rekeyed-redis", stack)  # SET: only the Secret's password opens the door
     with pytest.raises(redis.AuthenticationError):
         client(data, ca_file, password=TOKEN).ping()
     assert client(data, ca_file).ping()
