@@ -36,6 +36,22 @@ def test_after_creation_the_token_aws_was_created_with_is_published():
     assert act(source=NEW, published=OLD, pending=created).kind == "finish"
 
 
+def test_a_password_secret_changed_while_aws_created_the_group_is_rotated_in_before_anything_is_published():
+    def changed(available=True):
+        return password_action(NEW, None, None, "m1", available, NOW, GRACE, created_with_another=True)
+
+    assert changed(available=False).kind == "wait"  # the group is still being created
+    rotate = changed()
+    assert (rotate.kind, rotate.token) == ("rotate", NEW)  # not SET: AWS takes SET only after a ROTATE
+    # From there the journal of that ROTATE leads, as for any rotation: published once applied.
+    applied = password_action(
+        NEW, None, Pending(NEW, "ROTATE", "m1"), "m2", True, NOW, GRACE, created_with_another=True
+    )
+    assert (applied.kind, applied.token) == ("publish", NEW)
+    # Created with this very version: nothing to do, the connection Secret gets it.
+    assert password_action(NEW, None, None, "m1", True, NOW, GRACE, created_with_another=False) == NONE
+
+
 def test_a_rotation_is_published_then_the_old_password_retired_after_the_grace_period():
     rotating = Pending(NEW, "ROTATE", "m1")
     assert act(pending=rotating, modified="m2", available=False).kind == "wait"
