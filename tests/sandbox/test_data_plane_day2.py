@@ -3,7 +3,6 @@ keys online, replicas come and go behind a reader endpoint that keeps its addres
 rotation makes both passwords work until SET leaves only the new one. Checked through real redis
 clients, as an application would see it."""
 
-import shutil
 import socket
 import threading
 import time
@@ -17,10 +16,7 @@ from redis.retry import Retry
 
 from ..support import sandbox
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("redis-server") is None,
-    reason="the data plane runs real Redis servers: redis-server is not installed (scripts/bootstrap installs it)",
-)
+pytestmark = sandbox.needs_redis
 
 TOKEN = "data-plane-token-2026"
 NEW_TOKEN = "data-plane-token-rotated"

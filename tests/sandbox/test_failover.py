@@ -3,7 +3,6 @@
 With the data plane, a client writing through the primary endpoint (or the configuration endpoint)
 keeps writing to the primary, and no acknowledged write is lost."""
 
-import shutil
 import threading
 import time
 import uuid
@@ -209,10 +208,7 @@ def test_fifteen_shards_a_day_per_account(tmp_path):
 
 # --- through the data plane ---------------------------------------------------------------
 
-data_plane = pytest.mark.skipif(
-    shutil.which("redis-server") is None,
-    reason="the data plane runs real Redis servers: redis-server is not installed (scripts/bootstrap installs it)",
-)
+data_plane = sandbox.needs_redis
 
 
 @pytest.fixture(scope="module")
@@ -222,10 +218,8 @@ def data_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, data_dir):
-    if shutil.which("redis-server") is None:
-        pytest.skip(
-            "the data plane runs real Redis servers: redis-server is not installed (scripts/bootstrap installs it)"
-        )
+    if sandbox.NO_REDIS:
+        pytest.skip(sandbox.NO_REDIS)
     log = tmp_path_factory.mktemp("failover-data-plane") / "elasticache.log"
     with sandbox.elasticache_api(log, create=0.3, modify=0.4, delete=0.3, data_dir=data_dir) as api:
         yield api

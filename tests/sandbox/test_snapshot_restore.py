@@ -4,7 +4,6 @@ owns its slot, whatever the shard counts. Checked through real redis clients, ov
 
 import math
 import os
-import shutil
 import subprocess
 import time
 import uuid
@@ -17,10 +16,7 @@ from redis.crc import key_slot
 
 from ..support import sandbox
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("redis-server") is None,
-    reason="the data plane runs real Redis servers: redis-server is not installed (scripts/bootstrap installs it)",
-)
+pytestmark = sandbox.needs_redis
 
 TOKEN = "snapshot-restore-token"
 SECONDS = 240  # starting servers and moving keys on a busy two-core machine

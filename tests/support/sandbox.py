@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import contextlib
 import pathlib
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import pytest
 import requests
 
 from .processes import ROOT, free_port, running
+
+# The data plane runs real Redis servers; a machine without them skips those tests, saying how to get them.
+NO_REDIS = (
+    "the data plane runs real Redis servers: redis-server is not installed (scripts/bootstrap installs it)"
+    if shutil.which("redis-server") is None
+    else ""
+)
+needs_redis = pytest.mark.skipif(bool(NO_REDIS), reason=NO_REDIS or "redis-server is installed")
 
 
 class ElastiCacheSandbox:

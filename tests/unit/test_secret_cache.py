@@ -1,6 +1,8 @@
 """The Secret cache serves a Secret from memory only while the metadata watch vouches for it: read once,
 again after each change the watch reports, never across a gap in the watch."""
 
+import threading
+
 from elasticache_operator.kube.secret_cache import SecretCache, Stored
 
 KEY = ("apps", "sessions-password")
@@ -136,18 +138,17 @@ def test_events_of_secrets_nobody_asked_for_are_not_kept():
     assert not cache._seen and not cache._entries
 
 
-def test_visits_wanting_one_secret_at_once_wait_for_one_read_and_a_failed_read_is_not_queued():
-    import threading
+def at_once(cache, visits, read, release):
+    """`visits` threads ask the cache for KEY at once; `release` lets the read under way finish."""
+    outcomes = []
 
-    cache, release, calls = synced(meta("1")), threading.Event(), []
+    def visit():
+        try:
+            outcomes.append(cache.get(KEY, read))
+        except ConnectionError as e:
+            outcomes.append(e)
 
-    def slow():
-        calls.append(1)
-        release.wait(5)
-        return Stored("1")
-
-    results = []
-    threads = [threading.Thread(target=lambda: results.append(cache.get(KEY, slow))) for _ in range(8)]
+    threads = [threading.Thread(target=visit) for _ in range(visits)]
     for t in threads:
         t.start()
     while not cache._flights:
@@ -155,6 +156,18 @@ def test_visits_wanting_one_secret_at_once_wait_for_one_read_and_a_failed_read_i
     release.set()
     for t in threads:
         t.join(5)
+    return outcomes
+
+
+def test_visits_wanting_one_secret_at_once_wait_for_one_read_and_a_failed_read_is_not_queued():
+    cache, release, calls = synced(meta("1")), threading.Event(), []
+
+    def slow():
+        calls.append(1)
+        release.wait(5)
+        return Stored("1")
+
+    results = at_once(cache, 8, slow, release)
     assert len(results) == 8 and {r.resource_version for r in results} == {"1"} and len(calls) == 1
 
     cache.changed("MODIFIED", meta("2"))
@@ -165,22 +178,7 @@ def test_visits_wanting_one_secret_at_once_wait_for_one_read_and_a_failed_read_i
         failing.wait(5)
         raise ConnectionError("the API is away")
 
-    outcomes = []
-
-    def visit():
-        try:
-            outcomes.append(cache.get(KEY, broken))
-        except ConnectionError as e:
-            outcomes.append(e)
-
-    threads = [threading.Thread(target=visit) for _ in range(4)]
-    for t in threads:
-        t.start()
-    while not cache._flights:
-        threading.Event().wait(0.01)
-    failing.set()
-    for t in threads:
-        t.join(5)
+    outcomes = at_once(cache, 4, broken, failing)
     assert len(outcomes) == 4 and all(isinstance(o, ConnectionError) for o in outcomes)
     assert len(failed) == 4 and not cache._flights  # each tried on its own once the shared read failed
 

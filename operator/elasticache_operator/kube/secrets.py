@@ -103,7 +103,7 @@ class Secrets:
         encoded = _encode(data)
         if not current.exists:
             body = _secret(_owned(name, namespace, owner), encoded)
-            self._write(namespace, name, lambda: self.api.create_namespaced_secret(namespace, cast(Any, body), **_RAW))
+            self._create(namespace, name, body)
             return "created"
         if not current.owned:
             raise SecretProblem(
@@ -127,7 +127,7 @@ class Secrets:
         encoded = _encode({"password": pending.token})
         body = _secret(_owned(name, namespace, owner, notes), encoded)
         try:
-            self._write(namespace, name, lambda: self.api.create_namespaced_secret(namespace, cast(Any, body), **_RAW))
+            self._create(namespace, name, body)
         except ApiException as e:
             if e.status != 409:
                 raise
@@ -145,6 +145,9 @@ class Secrets:
                 raise
         if self.cache:
             self.cache.written(key, basis, None)
+
+    def _create(self, namespace: str, name: str, body: dict[str, Any]) -> None:
+        self._write(namespace, name, lambda: self.api.create_namespaced_secret(namespace, cast(Any, body), **_RAW))
 
     def _write(self, namespace: str, name: str, call: Any) -> None:
         """One create or patch; the cache keeps the Secret the API answered with (or forgets a stale one)."""
